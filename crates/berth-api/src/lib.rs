@@ -1,0 +1,10 @@
+//! Kubernetes API machinery that does not need a network: the resource registry,
+//! defaulting, validation, label and field selectors, patches, OpenAPI documents,
+//! table printers and RBAC evaluation. Objects are `serde_json::Value`s.
+
+pub mod fieldvalidation;
+pub mod openapi;
+pub mod rbac;
+pub mod selectors;
+pub mod smp;
+pub mod table;
