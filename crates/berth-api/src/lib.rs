@@ -8,3 +8,5 @@ pub mod rbac;
 pub mod selectors;
 pub mod smp;
 pub mod table;
+pub mod defaults;
+pub mod validation;
