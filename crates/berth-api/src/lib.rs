@@ -9,4 +9,5 @@ pub mod selectors;
 pub mod smp;
 pub mod table;
 pub mod defaults;
+pub mod registry;
 pub mod validation;
