@@ -112,6 +112,7 @@ const fn r(
 }
 
 /// Every resource berth serves, in kube-apiserver's discovery order.
+#[rustfmt::skip]
 pub static RESOURCES: &[ResourceInfo] = &[
     // core/v1
     r("", "v1", "bindings", "binding", "Binding", true, NONE, NONE, CREATE, &[]),
@@ -246,7 +247,10 @@ pub fn groups() -> Vec<(&'static str, &'static str)> {
 }
 
 /// Resources of one group/version, in discovery order.
-pub fn resources_of(group: &str, version: &str) -> impl Iterator<Item = &'static ResourceInfo> + use<'_> {
+pub fn resources_of(
+    group: &str,
+    version: &str,
+) -> impl Iterator<Item = &'static ResourceInfo> + use<'_> {
     RESOURCES
         .iter()
         .filter(move |r| r.group == group && r.version == version)
@@ -261,7 +265,9 @@ pub fn find(group: &str, version: &str, resource: &str) -> Option<&'static Resou
 
 /// Looks a resource up by group and kind (any version).
 pub fn find_kind(group: &str, kind: &str) -> Option<&'static ResourceInfo> {
-    RESOURCES.iter().find(|r| r.group == group && r.kind == kind)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.kind == kind)
 }
 
 #[cfg(test)]
@@ -274,7 +280,8 @@ mod tests {
         assert_eq!(d.as_deref(), Some("io.k8s.api.apps.v1.Deployment"));
         let p = find("", "v1", "pods").map(|r| r.definition_name());
         assert_eq!(p.as_deref(), Some("io.k8s.api.core.v1.Pod"));
-        let c = find("rbac.authorization.k8s.io", "v1", "clusterroles").map(|r| r.definition_name());
+        let c =
+            find("rbac.authorization.k8s.io", "v1", "clusterroles").map(|r| r.definition_name());
         assert_eq!(c.as_deref(), Some("io.k8s.api.rbac.v1.ClusterRole"));
     }
 
@@ -282,7 +289,11 @@ mod tests {
     fn one_version_per_group_and_unique_resources() {
         for (i, a) in RESOURCES.iter().enumerate() {
             for b in &RESOURCES[i + 1..] {
-                assert!(!(a.group == b.group && a.resource == b.resource), "{} twice", a.resource);
+                assert!(
+                    !(a.group == b.group && a.resource == b.resource),
+                    "{} twice",
+                    a.resource
+                );
                 if a.group == b.group {
                     assert_eq!(a.version, b.version);
                 }
