@@ -247,10 +247,10 @@ pub fn groups() -> Vec<(&'static str, &'static str)> {
 }
 
 /// Resources of one group/version, in discovery order.
-pub fn resources_of(
-    group: &str,
-    version: &str,
-) -> impl Iterator<Item = &'static ResourceInfo> + use<'_> {
+pub fn resources_of<'a>(
+    group: &'a str,
+    version: &'a str,
+) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
     RESOURCES
         .iter()
         .filter(move |r| r.group == group && r.version == version)
