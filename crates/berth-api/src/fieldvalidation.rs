@@ -1,1 +1,245 @@
-//! TODO
+//! Unknown and duplicate field detection for `fieldValidation=Strict|Warn`, worded as kube-apiserver's strict decoding errors.
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use crate::openapi;
+
+/// Fields of `obj` that the schema of `definition` (`io.k8s.api.apps.v1.Deployment`) does
+/// not have, each as `unknown field "spec.template.spec.containers[0].foo"`, in document
+/// order. Maps (`additionalProperties`) are checked against their value schema; free-form
+/// objects (`RawExtension`, `FieldsV1`, `x-kubernetes-preserve-unknown-fields`) are not
+/// looked into. An unknown definition yields nothing (there is nothing to check against).
+pub fn unknown_fields(obj: &Value, definition: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(schema) = openapi::definition(definition) {
+        walk(obj, schema, &mut String::new(), &mut out);
+    }
+    out
+}
+
+fn walk(v: &Value, schema: &'static Value, path: &mut String, out: &mut Vec<String>) {
+    let schema = openapi::resolve(schema);
+    if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties");
+            for (k, child) in m {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                match (props.and_then(|p| p.get(k)), additional) {
+                    (Some(s), _) => walk(child, s, path, out),
+                    (None, Some(ap @ Value::Object(_))) => walk(child, ap, path, out),
+                    (None, Some(Value::Bool(true))) => {}
+                    // A schema with neither properties nor additionalProperties is a
+                    // free-form object (RawExtension, FieldsV1) or not an object at all.
+                    (None, _) if props.is_none() => {}
+                    (None, _) => out.push(format!("unknown field \"{path}\"")),
+                }
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    walk(item, item_schema, path, out);
+                    path.truncate(len);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Keys that appear twice in one JSON object of the raw request body, each as
+/// `duplicate field "spec.replicas"`, in document order. Bodies that are not valid JSON
+/// yield nothing (decoding reports them).
+pub fn duplicate_fields(raw: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    let seed = Dup {
+        path: String::new(),
+        out: &mut out,
+    };
+    if seed.deserialize(&mut de).is_err() {
+        return Vec::new();
+    }
+    out
+}
+
+/// Walks a JSON document recording duplicate keys without building a value.
+struct Dup<'a> {
+    path: String,
+    out: &'a mut Vec<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for Dup<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Dup<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        loop {
+            let seed = Dup {
+                path: format!("{}[{i}]", self.path),
+                out: &mut *self.out,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            if seen.contains(&key) {
+                let msg = format!("duplicate field \"{path}\"");
+                if !self.out.contains(&msg) {
+                    self.out.push(msg);
+                }
+            } else {
+                seen.push(key);
+            }
+            map.next_value_seed(Dup {
+                path,
+                out: &mut *self.out,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deployment() -> Value {
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "worker", "labels": {"app": "worker"}, "annotations": {"a": "b"}},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "worker"}},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+                "template": {
+                    "metadata": {"labels": {"app": "worker"}},
+                    "spec": {"containers": [{
+                        "name": "worker", "image": "dockercoins/worker:v0.1",
+                        "resources": {"limits": {"cpu": "100m"}},
+                        "ports": [{"containerPort": 80}]
+                    }]}
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn a_valid_deployment_has_no_unknown_fields() {
+        assert_eq!(
+            unknown_fields(&deployment(), "io.k8s.api.apps.v1.Deployment"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn deployment_sent_as_daemonset_reports_replicas_and_strategy() {
+        let mut d = deployment();
+        d["kind"] = json!("DaemonSet");
+        assert_eq!(
+            unknown_fields(&d, "io.k8s.api.apps.v1.DaemonSet"),
+            vec![
+                "unknown field \"spec.replicas\"".to_string(),
+                "unknown field \"spec.strategy\"".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_list_items_and_metadata_are_checked() {
+        let mut d = deployment();
+        d["spec"]["template"]["spec"]["containers"][0]["foo"] = json!(1);
+        d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["bar"] = json!(1);
+        d["metadata"]["nme"] = json!("x");
+        assert_eq!(
+            unknown_fields(&d, "io.k8s.api.apps.v1.Deployment"),
+            vec![
+                "unknown field \"metadata.nme\"".to_string(),
+                "unknown field \"spec.template.spec.containers[0].ports[0].bar\"".to_string(),
+                "unknown field \"spec.template.spec.containers[0].foo\"".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn free_form_objects_are_not_looked_into() {
+        let d = json!({
+            "apiVersion": "apps/v1", "kind": "ControllerRevision",
+            "metadata": {"name": "r", "managedFields": [{"fieldsV1": {"f:spec": {".": {}}}}]},
+            "revision": 1, "data": {"anything": {"goes": true}}
+        });
+        assert!(unknown_fields(&d, "io.k8s.api.apps.v1.ControllerRevision").is_empty());
+        assert!(unknown_fields(&d, "no.such.Definition").is_empty());
+    }
+
+    #[test]
+    fn duplicates_are_reported_with_their_path() {
+        let raw = br#"{"spec": {"replicas": 1, "replicas": 2, "template": {"spec": {"containers": [{"name": "a", "name": "b"}]}}}, "kind": "x", "kind": "y"}"#;
+        assert_eq!(
+            duplicate_fields(raw),
+            vec![
+                "duplicate field \"spec.replicas\"".to_string(),
+                "duplicate field \"spec.template.spec.containers[0].name\"".to_string(),
+                "duplicate field \"kind\"".to_string(),
+            ]
+        );
+        assert!(duplicate_fields(b"{\"a\": 1}").is_empty());
+        assert!(duplicate_fields(b"not json").is_empty());
+    }
+}
