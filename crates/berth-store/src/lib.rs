@@ -38,7 +38,10 @@ pub struct RangeResponse {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A key was created or changed. `kv.mod_revision` is the event's revision.
-    Put { kv: KeyValue, prev: Option<KeyValue> },
+    Put {
+        kv: KeyValue,
+        prev: Option<KeyValue>,
+    },
     /// A key was deleted at `revision`; `prev` is its last value.
     Delete { prev: KeyValue, revision: Revision },
 }
@@ -80,7 +83,10 @@ pub enum StoreError {
     },
     /// The requested revision is newer than the store's (Kubernetes: "Too large resource version").
     #[error("the requested revision {requested} is newer than the current revision {current}")]
-    FutureRevision { requested: Revision, current: Revision },
+    FutureRevision {
+        requested: Revision,
+        current: Revision,
+    },
     /// The backend failed (I/O, corruption, lost connection). The message says what.
     #[error("storage backend error: {0}")]
     Backend(String),
@@ -122,13 +128,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// Replaces `key` if its `mod_revision` equals `expected` (etcd txn compare).
     /// Applied: the new key.
-    async fn update(&self, key: &str, value: Vec<u8>, expected: Revision)
-        -> Result<TxnOutcome<KeyValue>>;
+    async fn update(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        expected: Revision,
+    ) -> Result<TxnOutcome<KeyValue>>;
 
     /// Deletes `key` if its `mod_revision` equals `expected` (`0` = unconditionally, but
     /// it must exist). Applied: the deleted value and the revision of the delete.
-    async fn delete(&self, key: &str, expected: Revision)
-        -> Result<TxnOutcome<(KeyValue, Revision)>>;
+    async fn delete(
+        &self,
+        key: &str,
+        expected: Revision,
+    ) -> Result<TxnOutcome<(KeyValue, Revision)>>;
 
     /// Watches keys under `prefix` for events with revision > `after`. `after = 0` means
     /// from now. Errors with `Compacted` if events after `after` are no longer kept.
@@ -140,3 +153,8 @@ pub trait Store: Send + Sync + 'static {
     /// The current revision and the compacted revision.
     async fn revisions(&self) -> Result<(Revision, Revision)>;
 }
+
+mod keys;
+pub mod sqlite;
+
+pub use sqlite::{SqliteOptions, SqliteStore};
