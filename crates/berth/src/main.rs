@@ -1,1 +1,129 @@
-fn main() {}
+//! `berth`: a Kubernetes-compatible cluster in one binary. This file parses flags and wires
+//! the crates together; the work is done in the library crates.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "berth", version, about = "A Kubernetes-compatible cluster in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a control plane: API server with its store (kubeadm init's job).
+    Server(ServerArgs),
+}
+
+#[derive(Parser)]
+struct ServerArgs {
+    /// Directory for the database, PKI and kubeconfigs.
+    #[arg(long, default_value = "/var/lib/berth")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    bind_address: IpAddr,
+    /// Address other nodes and pods reach this server at (default: the host's first
+    /// non-loopback IPv4 address, else 127.0.0.1).
+    #[arg(long)]
+    advertise_address: Option<IpAddr>,
+    /// HTTPS port of the API server.
+    #[arg(long, default_value_t = 6443)]
+    https_listen_port: u16,
+    /// Also write the admin kubeconfig here.
+    #[arg(long)]
+    write_kubeconfig: Option<PathBuf>,
+    /// etcd v3 endpoints, comma-separated (default: embedded SQLite under the data dir).
+    #[arg(long)]
+    datastore_endpoint: Option<String>,
+    /// Run without a node agent on this machine.
+    #[arg(long)]
+    disable_agent: bool,
+    /// Range of service cluster IPs.
+    #[arg(long, default_value = "10.96.0.0/12")]
+    service_cidr: String,
+    /// Range of pod IPs; each node gets a /24 of it.
+    #[arg(long, default_value = "10.244.0.0/16")]
+    cluster_cidr: String,
+    /// Toleration seconds added to pods for node.kubernetes.io/not-ready:NoExecute.
+    #[arg(long, default_value_t = 300)]
+    default_not_ready_toleration_seconds: i64,
+    /// Toleration seconds added to pods for node.kubernetes.io/unreachable:NoExecute.
+    #[arg(long, default_value_t = 300)]
+    default_unreachable_toleration_seconds: i64,
+}
+
+fn default_advertise_address() -> IpAddr {
+    // The address the kernel would use to leave the host: no packet is sent by a UDP connect.
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").and_then(|s| {
+        s.connect("10.255.255.255:9")?;
+        s.local_addr()
+    });
+    match probe {
+        Ok(a) if !a.ip().is_unspecified() => a.ip(),
+        _ => IpAddr::from([127, 0, 0, 1]),
+    }
+}
+
+async fn server(args: ServerArgs) -> anyhow::Result<()> {
+    let endpoints: Vec<String> = args
+        .datastore_endpoint
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    let config = berth_apiserver::Config {
+        data_dir: args.data_dir,
+        bind_address: args.bind_address,
+        advertise_address: args.advertise_address.unwrap_or_else(default_advertise_address),
+        port: args.https_listen_port,
+        write_kubeconfig: args.write_kubeconfig,
+        datastore_endpoints: endpoints,
+        service_cidr: berth_apiserver::parse_cidr(&args.service_cidr).map_err(anyhow::Error::msg).context("--service-cidr")?,
+        cluster_cidr: berth_apiserver::parse_cidr(&args.cluster_cidr).map_err(anyhow::Error::msg).context("--cluster-cidr")?,
+        node_port_range: (30000, 32767),
+        default_not_ready_toleration_seconds: args.default_not_ready_toleration_seconds,
+        default_unreachable_toleration_seconds: args.default_unreachable_toleration_seconds,
+    };
+    if !args.disable_agent {
+        tracing::warn!("the node agent is not part of this build yet; running the control plane only (as with --disable-agent)");
+    }
+    let shutdown = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+        tracing::info!("shutting down");
+    };
+    let started_at = std::time::Instant::now();
+    berth_apiserver::run(config, shutdown, |s| {
+        tracing::info!(address = %s.local_addr, elapsed_ms = started_at.elapsed().as_millis() as u64, "API server ready");
+        println!("berth server is ready on https://{}", s.local_addr);
+        println!("use it with:  export KUBECONFIG={}", s.admin_kubeconfig.display());
+        println!("              kubectl get nodes");
+    })
+    .await
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Server(args) => rt.block_on(server(args)),
+    }
+}

@@ -1,0 +1,130 @@
+//! Objects in the store: keys, encoding, and the resourceVersion <-> revision mapping.
+//!
+//! Objects are stored as JSON without `metadata.resourceVersion`; on the way out the
+//! key's `mod_revision` becomes the object's resourceVersion, as kube-apiserver does.
+
+use std::sync::Arc;
+
+use berth_api::registry::ResourceInfo;
+use berth_store::{KeyValue, Revision, Store, TxnOutcome};
+use serde_json::Value;
+
+use crate::status::{ApiError, ApiResult};
+
+/// Typed access to objects in a [`Store`].
+#[derive(Clone)]
+pub struct Storage {
+    pub store: Arc<dyn Store>,
+}
+
+/// The group segment of a key (`core` for the core group).
+fn group_segment(r: &ResourceInfo) -> &'static str {
+    if r.group.is_empty() {
+        "core"
+    } else {
+        r.group
+    }
+}
+
+/// The key of one object: `/registry/<group>/<resource>/[<namespace>/]<name>`.
+pub fn key(r: &ResourceInfo, namespace: &str, name: &str) -> String {
+    if r.namespaced {
+        format!("/registry/{}/{}/{namespace}/{name}", group_segment(r), r.resource)
+    } else {
+        format!("/registry/{}/{}/{name}", group_segment(r), r.resource)
+    }
+}
+
+/// The prefix of a collection, ending in `/`. An empty namespace means all namespaces.
+pub fn prefix(r: &ResourceInfo, namespace: &str) -> String {
+    if r.namespaced && !namespace.is_empty() {
+        format!("/registry/{}/{}/{namespace}/", group_segment(r), r.resource)
+    } else {
+        format!("/registry/{}/{}/", group_segment(r), r.resource)
+    }
+}
+
+/// Serializes an object for the store (without its resourceVersion).
+pub fn encode(obj: &Value) -> ApiResult<Vec<u8>> {
+    let mut o = obj.clone();
+    if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("resourceVersion");
+        m.remove("selfLink");
+    }
+    serde_json::to_vec(&o).map_err(|e| ApiError::internal(format!("encoding object: {e}")))
+}
+
+/// Deserializes a stored object and sets its resourceVersion from the key's revision.
+pub fn decode(kv: &KeyValue) -> ApiResult<Value> {
+    decode_at(&kv.value, kv.mod_revision)
+}
+
+/// Deserializes stored bytes and sets resourceVersion to `rev`.
+pub fn decode_at(bytes: &[u8], rev: Revision) -> ApiResult<Value> {
+    let mut v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::internal(format!("decoding stored object: {e}")))?;
+    set_resource_version(&mut v, rev);
+    Ok(v)
+}
+
+/// Sets `metadata.resourceVersion`.
+pub fn set_resource_version(obj: &mut Value, rev: Revision) {
+    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.insert("resourceVersion".into(), Value::String(rev.to_string()));
+    }
+}
+
+/// Parses a resourceVersion string into a revision.
+pub fn parse_rv(rv: &str) -> ApiResult<Revision> {
+    rv.parse::<Revision>()
+        .ok()
+        .filter(|r| *r >= 0)
+        .ok_or_else(|| ApiError::bad_request(format!("invalid resource version: \"{rv}\"")))
+}
+
+/// Outcome of a conditional write.
+pub enum Written {
+    Ok(Value),
+    Conflict(Option<Value>),
+}
+
+impl Storage {
+    /// Reads one object.
+    pub async fn get(&self, r: &ResourceInfo, ns: &str, name: &str) -> ApiResult<Option<Value>> {
+        let (kv, _) = self.store.get(&key(r, ns, name)).await?;
+        kv.as_ref().map(decode).transpose()
+    }
+
+    /// Creates an object; `None` if the key exists.
+    pub async fn create(&self, r: &ResourceInfo, ns: &str, name: &str, obj: &Value) -> ApiResult<Option<Value>> {
+        match self.store.create(&key(r, ns, name), encode(obj)?).await? {
+            TxnOutcome::Applied(kv) => Ok(Some(decode_at(&encode(obj)?, kv.mod_revision)?)),
+            TxnOutcome::Conflict(_) => Ok(None),
+        }
+    }
+
+    /// Replaces an object if it is still at revision `expected`.
+    pub async fn update(&self, r: &ResourceInfo, ns: &str, name: &str, obj: &Value, expected: Revision) -> ApiResult<Written> {
+        let bytes = encode(obj)?;
+        match self.store.update(&key(r, ns, name), bytes.clone(), expected).await? {
+            TxnOutcome::Applied(kv) => Ok(Written::Ok(decode_at(&bytes, kv.mod_revision)?)),
+            TxnOutcome::Conflict(cur) => Ok(Written::Conflict(cur.as_ref().map(decode).transpose()?)),
+        }
+    }
+
+    /// Deletes an object if it is still at revision `expected`; returns its last state.
+    pub async fn delete(&self, r: &ResourceInfo, ns: &str, name: &str, expected: Revision) -> ApiResult<Written> {
+        match self.store.delete(&key(r, ns, name), expected).await? {
+            TxnOutcome::Applied((kv, _rev)) => Ok(Written::Ok(decode(&kv)?)),
+            TxnOutcome::Conflict(cur) => Ok(Written::Conflict(cur.as_ref().map(decode).transpose()?)),
+        }
+    }
+}
+
+/// The revision an object was read at.
+pub fn revision_of(obj: &Value) -> Revision {
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
