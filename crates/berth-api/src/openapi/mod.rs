@@ -2,12 +2,106 @@
 
 pub mod definitions;
 pub mod patch_meta;
+pub mod paths;
+#[cfg(test)]
+mod tests;
+mod v3;
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
+
+use crate::registry;
 
 static DEFINITIONS: OnceLock<Map<String, Value>> = OnceLock::new();
+static V2: OnceLock<Vec<u8>> = OnceLock::new();
+static V3: OnceLock<BTreeMap<String, V3Doc>> = OnceLock::new();
+
+/// The Kubernetes version the documents describe.
+pub const KUBERNETES_VERSION: &str = "v1.33.0";
+
+struct V3Doc {
+    body: Vec<u8>,
+    hash: String,
+}
+
+/// The whole swagger 2.0 document (`/openapi/v2`), serialized once on first use.
+pub fn v2() -> &'static [u8] {
+    V2.get_or_init(|| {
+        let mut all_paths = Map::new();
+        for (g, v) in registry::groups() {
+            all_paths.extend(paths::group_version_paths(g, v));
+        }
+        let mut sorted: Vec<(String, Value)> = all_paths.into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let doc = json!({
+            "swagger": "2.0",
+            "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
+            "paths": Value::Object(sorted.into_iter().collect()),
+            "definitions": definitions(),
+            "securityDefinitions": {"BearerToken": {
+                "description": "Bearer Token authentication", "in": "header",
+                "name": "authorization", "type": "apiKey"
+            }},
+            "security": [{"BearerToken": []}],
+        });
+        serde_json::to_vec(&doc).unwrap_or_default()
+    })
+}
+
+/// `api/v1` for the core group, `apis/<group>/<version>` otherwise: the key of a
+/// group-version in the v3 index and its URL path under `/openapi/v3/`.
+fn v3_key(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
+}
+
+fn v3_docs() -> &'static BTreeMap<String, V3Doc> {
+    V3.get_or_init(|| {
+        let mut out = BTreeMap::new();
+        for (g, v) in registry::groups() {
+            let doc = v3::document(g, v, definitions());
+            let body = serde_json::to_vec(&doc).unwrap_or_default();
+            let digest = ring::digest::digest(&ring::digest::SHA512, &body);
+            let hash = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
+            out.insert(v3_key(g, v), V3Doc { body, hash });
+        }
+        out
+    })
+}
+
+/// The OpenAPI v3 discovery document (`/openapi/v3`): every served group-version with
+/// its URL, which carries the document's hash so clients can cache it.
+pub fn v3_index() -> Value {
+    let mut paths = Map::new();
+    for (key, doc) in v3_docs() {
+        paths.insert(
+            key.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash={}", doc.hash)}),
+        );
+    }
+    json!({ "paths": paths })
+}
+
+/// The OpenAPI 3.0 document of one group-version (`""` for core), with the paths of its
+/// resources and every schema they reference under `components.schemas`.
+pub fn v3(group: &str, version: &str) -> Option<&'static [u8]> {
+    v3_docs()
+        .get(&v3_key(group, version))
+        .map(|d| d.body.as_slice())
+}
+
+/// The content hash (upper-case hex SHA-512, as kube-apiserver) of [`v3`]'s document: its
+/// ETag and the `hash` query parameter of its URL in the index.
+pub fn v3_hash(group: &str, version: &str) -> Option<&'static str> {
+    v3_docs()
+        .get(&v3_key(group, version))
+        .map(|d| d.hash.as_str())
+}
 
 /// All swagger 2.0 definitions, generated on first use.
 pub fn definitions() -> &'static Map<String, Value> {
