@@ -154,7 +154,31 @@ pub trait Store: Send + Sync + 'static {
     async fn revisions(&self) -> Result<(Revision, Revision)>;
 }
 
+pub mod etcd;
 mod keys;
 pub mod sqlite;
 
+pub use etcd::EtcdStore;
 pub use sqlite::{SqliteOptions, SqliteStore};
+
+/// Opens the store named by `endpoint`, as given to `--datastore-endpoint`:
+/// `http://host:port[,http://host:port…]` is an etcd cluster; `sqlite://PATH` or a
+/// plain file path is a SQLite database (created if missing, with default options).
+pub async fn open(endpoint: &str) -> Result<std::sync::Arc<dyn Store>> {
+    let endpoint = endpoint.trim();
+    if endpoint.starts_with("http://") || endpoint.starts_with("https://") {
+        let endpoints: Vec<String> = endpoint.split(',').map(|e| e.trim().to_string()).collect();
+        return Ok(EtcdStore::connect(&endpoints).await?);
+    }
+    let path = endpoint.strip_prefix("sqlite://").unwrap_or(endpoint);
+    if path.is_empty() {
+        return Err(StoreError::Backend(
+            "empty datastore endpoint: give a SQLite file path or http://host:port of etcd".into(),
+        ));
+    }
+    let path = path.to_string();
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(path))
+        .await
+        .map_err(|e| StoreError::Backend(format!("opening the SQLite datastore failed: {e}")))??;
+    Ok(store)
+}

@@ -519,3 +519,4 @@ macro_rules! conformance {
 }
 
 conformance!(sqlite, crate::support::SqliteHarness);
+conformance!(etcd, crate::support::EtcdHarness);
