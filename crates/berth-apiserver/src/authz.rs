@@ -23,8 +23,8 @@ pub struct RbacCache {
 }
 
 impl RbacCache {
-    /// Authorizes a request; `Err(message)` carries kube-apiserver's 403 message.
-    pub fn authorize(&self, user: &User, info: &RequestInfo) -> Result<(), String> {
+    /// Authorizes a request; `Err(status)` carries kube-apiserver's 403 `Status`.
+    pub fn authorize(&self, user: &User, info: &RequestInfo) -> Result<(), Value> {
         let attrs = Attributes {
             user: user.name.clone(),
             groups: user.groups.clone(),
@@ -40,7 +40,7 @@ impl RbacCache {
         let snap = self.snapshot.read().map(|s| s.clone()).unwrap_or_default();
         match snap.authorize(&attrs) {
             Decision::Allow => Ok(()),
-            Decision::Deny { reason } => Err(berth_api::rbac::forbidden_message(&attrs, &reason)),
+            Decision::Deny { reason } => Err(berth_api::rbac::forbidden_status(&attrs, &reason)),
         }
     }
 

@@ -43,11 +43,11 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     if config.datastore_endpoints.is_empty() {
         std::fs::create_dir_all(config.data_dir.join("db"))?;
-        let s = berth_store::sqlite::SqliteStore::open(&config.data_dir.join("db").join("state.db"))?;
+        let s = berth_store::SqliteStore::open(&config.data_dir.join("db").join("state.db"))?;
         Ok(s)
     } else {
-        // ETCD_BACKEND: wired once berth-store's etcd backend lands
-        anyhow::bail!("--datastore-endpoint: the etcd backend is not built yet ({:?})", config.datastore_endpoints)
+        let s = berth_store::EtcdStore::connect(&config.datastore_endpoints).await?;
+        Ok(s)
     }
 }
 

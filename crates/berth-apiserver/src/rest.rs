@@ -450,9 +450,7 @@ pub async fn create(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
         obj["status"] = json!({"phase": "Active"});
     } else if has_status(ctx.r) && !matches!(ctx.r.kind, "Node" | "CertificateSigningRequest") {
         // status is reset on create for resources that have a status subresource
-        if let Some(o) = obj.as_object_mut() {
-            o.remove("status");
-        }
+        obj["status"] = json!({});
     }
     berth_api::defaults::apply_defaults(ctx.r.group, ctx.r.version, ctx.r.kind, &mut obj);
     let undo = admission::admit_create(ctx, &mut obj).await?;

@@ -1,7 +1,6 @@
 //! The HTTPS front: TLS with optional client certificates, HTTP/1.1 and HTTP/2, and routing
 //! of each request through authentication, authorization and the handlers.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -14,7 +13,6 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -134,13 +132,17 @@ async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incomin
             None => User::anonymous(),
         },
     };
+    let user = match impersonate(state, user, &req) {
+        Ok(u) => u,
+        Err(reply) => return reply,
+    };
     let info = request_info(&method, &path, &query);
     if user.is_anonymous() && !is_public_path(&path) && !is_cluster_info(&info) {
         return ApiError::unauthorized().into();
     }
     if !is_public_path(&path) {
-        if let Err(msg) = state.rbac.authorize(&user, &info) {
-            return ApiError::forbidden(msg).with_forbidden_details(&info).into();
+        if let Err(status) = state.rbac.authorize(&user, &info) {
+            return Reply::code(403, status);
         }
     }
 
@@ -158,6 +160,14 @@ async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incomin
     if !info.resource_request {
         return non_resource(state, &method, &path, accept.as_deref());
     }
+    // Only JSON (and the JSON-compatible patch types) are spoken; client-go falls back to
+    // JSON when a protobuf or CBOR body is refused with 415.
+    if !body.is_empty() && !is_json_like(&content_type) {
+        return ApiError::unsupported_media(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type})"
+        ))
+        .into();
+    }
     let Some(r) = berth_api::registry::find(&info.api_group, &info.api_version, &info.resource) else {
         return not_found_path();
     };
@@ -173,6 +183,20 @@ async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incomin
         Ok(r) => r,
         Err(e) => e.into(),
     }
+}
+
+fn is_json_like(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    matches!(
+        media,
+        "application/json"
+            | "application/yaml"
+            | "application/json-patch+json"
+            | "application/merge-patch+json"
+            | "application/strategic-merge-patch+json"
+            | "application/apply-patch+yaml"
+            | ""
+    )
 }
 
 fn is_cluster_info(info: &RequestInfo) -> bool {
@@ -319,22 +343,56 @@ fn aggregated_reply(doc: serde_json::Value, version: &str) -> Reply {
     }
 }
 
-impl ApiError {
-    /// Adds the details kube-apiserver puts on 403s of resource requests.
-    fn with_forbidden_details(mut self, info: &RequestInfo) -> ApiError {
-        if info.resource_request {
-            let mut d = json!({"kind": info.resource});
-            if !info.name.is_empty() {
-                d["name"] = json!(info.name);
-            }
-            if !info.api_group.is_empty() {
-                d["group"] = json!(info.api_group);
-            }
-            self.details = Some(d);
+/// User impersonation (`kubectl --as`, `--as-group`): each impersonated identity must be
+/// allowed by the `impersonate` verb, as kube-apiserver's impersonation filter checks.
+fn impersonate(state: &State, user: User, req: &Request<Incoming>) -> Result<User, Reply> {
+    let h = req.headers();
+    let as_user = h.get("impersonate-user").and_then(|v| v.to_str().ok()).map(String::from);
+    let as_groups: Vec<String> = h
+        .get_all("impersonate-group")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(String::from))
+        .collect();
+    let as_uid = h.get("impersonate-uid").and_then(|v| v.to_str().ok()).map(String::from);
+    let Some(name) = as_user else {
+        if as_groups.is_empty() && as_uid.is_none() {
+            return Ok(user);
         }
-        self
+        return Err(ApiError::bad_request("requested impersonation of groups or uid without impersonating a user").into());
+    };
+    let check = |resource: &str, ns: &str, obj: &str| -> Result<(), Reply> {
+        let info = RequestInfo {
+            resource_request: true,
+            verb: "impersonate".into(),
+            resource: resource.into(),
+            namespace: ns.into(),
+            name: obj.into(),
+            ..Default::default()
+        };
+        state.rbac.authorize(&user, &info).map_err(|s| Reply::code(403, s))
+    };
+    let mut groups = as_groups.clone();
+    if let Some(rest) = name.strip_prefix("system:serviceaccount:") {
+        let (ns, sa) = rest.split_once(':').unwrap_or(("", rest));
+        check("serviceaccounts", ns, sa)?;
+        if as_groups.is_empty() {
+            groups = vec!["system:serviceaccounts".into(), format!("system:serviceaccounts:{ns}")];
+        }
+    } else {
+        check("users", "", &name)?;
     }
+    for g in &as_groups {
+        check("groups", "", g)?;
+    }
+    if let Some(uid) = &as_uid {
+        check("uids", "", uid)?;
+    }
+    if name != "system:anonymous" && !groups.iter().any(|g| g == "system:authenticated") {
+        groups.push("system:authenticated".into());
+    }
+    Ok(User {
+        name,
+        uid: as_uid.unwrap_or_default(),
+        groups,
+    })
 }
-
-#[allow(dead_code)]
-fn _assert_send(_: HashMap<String, String>) {}
