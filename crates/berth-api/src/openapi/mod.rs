@@ -3,6 +3,7 @@
 pub mod definitions;
 pub mod patch_meta;
 pub mod paths;
+pub mod protobuf;
 #[cfg(test)]
 mod tests;
 mod v3;
@@ -16,6 +17,7 @@ use crate::registry;
 
 static DEFINITIONS: OnceLock<Map<String, Value>> = OnceLock::new();
 static V2: OnceLock<Vec<u8>> = OnceLock::new();
+static V2_PROTOBUF: OnceLock<Vec<u8>> = OnceLock::new();
 static V3: OnceLock<BTreeMap<String, V3Doc>> = OnceLock::new();
 
 /// The Kubernetes version the documents describe.
@@ -29,24 +31,60 @@ struct V3Doc {
 /// The whole swagger 2.0 document (`/openapi/v2`), serialized once on first use.
 pub fn v2() -> &'static [u8] {
     V2.get_or_init(|| {
-        let mut all_paths = Map::new();
-        for (g, v) in registry::groups() {
-            all_paths.extend(paths::group_version_paths(g, v));
+        let mut paths: Vec<(&String, &Value)> = group_version_paths()
+            .iter()
+            .flat_map(|(_, p)| p.iter())
+            .collect();
+        paths.sort_by(|a, b| a.0.cmp(b.0));
+        // Serialized from borrowed parts: cloning the definitions into one Value would
+        // double the work.
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            swagger: &'a str,
+            info: Value,
+            paths: BTreeMap<&'a str, &'a Value>,
+            definitions: &'a Map<String, Value>,
+            #[serde(rename = "securityDefinitions")]
+            security_definitions: Value,
+            security: Value,
         }
-        let mut sorted: Vec<(String, Value)> = all_paths.into_iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        let doc = json!({
-            "swagger": "2.0",
-            "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
-            "paths": Value::Object(sorted.into_iter().collect()),
-            "definitions": definitions(),
-            "securityDefinitions": {"BearerToken": {
+        let doc = Doc {
+            swagger: "2.0",
+            info: json!({"title": "Kubernetes", "version": KUBERNETES_VERSION}),
+            paths: paths.into_iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            definitions: definitions(),
+            security_definitions: json!({"BearerToken": {
                 "description": "Bearer Token authentication", "in": "header",
                 "name": "authorization", "type": "apiKey"
-            }},
-            "security": [{"BearerToken": []}],
-        });
+            }}),
+            security: json!([{"BearerToken": []}]),
+        };
         serde_json::to_vec(&doc).unwrap_or_default()
+    })
+}
+
+/// A served group-version and its swagger 2.0 paths.
+type GroupVersionPaths = ((&'static str, &'static str), Map<String, Value>);
+
+static GV_PATHS: OnceLock<Vec<GroupVersionPaths>> = OnceLock::new();
+
+/// The swagger 2.0 paths of every served group-version, built once for v2 and v3.
+fn group_version_paths() -> &'static [GroupVersionPaths] {
+    GV_PATHS.get_or_init(|| {
+        registry::groups()
+            .into_iter()
+            .map(|(g, v)| ((g, v), paths::group_version_paths(g, v)))
+            .collect()
+    })
+}
+
+/// The swagger 2.0 document in protobuf (gnostic `openapi.v2.Document`), for requests whose
+/// `Accept` is [`protobuf::MEDIA_TYPE`]: kubectl 1.27 and 1.28 `explain`, and client-side
+/// patch metadata lookups, ask for this form and fail on JSON. Encoded once on first use.
+pub fn v2_protobuf() -> &'static [u8] {
+    V2_PROTOBUF.get_or_init(|| {
+        let doc: Value = serde_json::from_slice(v2()).unwrap_or(Value::Null);
+        protobuf::encode(&doc)
     })
 }
 
@@ -62,10 +100,10 @@ fn v3_key(group: &str, version: &str) -> String {
 
 fn v3_docs() -> &'static BTreeMap<String, V3Doc> {
     V3.get_or_init(|| {
+        let schemas = v3::schemas(definitions());
         let mut out = BTreeMap::new();
-        for (g, v) in registry::groups() {
-            let doc = v3::document(g, v, definitions());
-            let body = serde_json::to_vec(&doc).unwrap_or_default();
+        for ((g, v), paths) in group_version_paths() {
+            let body = v3::document(paths, &schemas);
             let digest = ring::digest::digest(&ring::digest::SHA512, &body);
             let hash = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
             out.insert(v3_key(g, v), V3Doc { body, hash });

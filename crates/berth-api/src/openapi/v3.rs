@@ -1,54 +1,77 @@
 //! OpenAPI 3.0 documents per group-version, converted from the swagger 2.0 paths and definitions as kube-apiserver publishes them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
 use super::definitions::{INT_OR_STRING, QUANTITY};
-use super::{paths, ref_name, KUBERNETES_VERSION};
+use super::{ref_name, KUBERNETES_VERSION};
 
 const V3_REF_PREFIX: &str = "#/components/schemas/";
 
-/// The OpenAPI 3.0 document of one group-version.
-pub fn document(group: &str, version: &str, defs: &Map<String, Value>) -> Value {
+/// Every definition converted to v3 form, keyed by name.
+pub fn schemas(defs: &Map<String, Value>) -> BTreeMap<String, Value> {
+    defs.iter()
+        .map(|(name, def)| (name.clone(), definition(name, def)))
+        .collect()
+}
+
+/// The serialized OpenAPI 3.0 document of one group-version, from its swagger 2.0 paths and
+/// the converted schemas (only those its paths reach are included).
+pub fn document(v2_paths: &Map<String, Value>, schemas: &BTreeMap<String, Value>) -> Vec<u8> {
     let mut out_paths = Map::new();
-    for (path, item) in paths::group_version_paths(group, version) {
-        out_paths.insert(path, path_item(item));
+    for (path, item) in v2_paths {
+        out_paths.insert(path.clone(), path_item(item));
     }
-    let mut wanted = BTreeSet::new();
-    collect_refs(&Value::Object(out_paths.clone()), &mut wanted);
-    let mut schemas = Map::new();
-    let mut queue: Vec<String> = wanted.iter().cloned().collect();
+    let mut refs = BTreeSet::new();
+    for item in out_paths.values() {
+        collect_refs(item, &mut refs);
+    }
+    let mut included: BTreeMap<&str, &Value> = BTreeMap::new();
+    let mut queue: Vec<String> = refs.into_iter().collect();
     while let Some(name) = queue.pop() {
-        if schemas.contains_key(&name) {
+        if included.contains_key(name.as_str()) {
             continue;
         }
-        let Some(def) = defs.get(&name) else { continue };
-        let converted = definition(&name, def);
-        let mut refs = BTreeSet::new();
-        collect_refs(&converted, &mut refs);
-        for r in refs {
-            if !schemas.contains_key(&r) {
-                queue.push(r);
-            }
-        }
-        schemas.insert(name, converted);
+        let Some((key, schema)) = schemas.get_key_value(&name) else {
+            continue;
+        };
+        let mut more = BTreeSet::new();
+        collect_refs(schema, &mut more);
+        queue.extend(
+            more.into_iter()
+                .filter(|r| !included.contains_key(r.as_str())),
+        );
+        included.insert(key.as_str(), schema);
     }
-    let mut sorted: Vec<(String, Value)> = schemas.into_iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    json!({
-        "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
-        "paths": out_paths,
-        "components": {
-            "schemas": Value::Object(sorted.into_iter().collect()),
-            "securitySchemes": {"BearerToken": {
+    #[derive(serde::Serialize)]
+    struct Components<'a> {
+        schemas: BTreeMap<&'a str, &'a Value>,
+        #[serde(rename = "securitySchemes")]
+        security_schemes: Value,
+    }
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        openapi: &'a str,
+        info: Value,
+        paths: Map<String, Value>,
+        components: Components<'a>,
+        security: Value,
+    }
+    let doc = Doc {
+        openapi: "3.0.0",
+        info: json!({"title": "Kubernetes", "version": KUBERNETES_VERSION}),
+        paths: out_paths,
+        components: Components {
+            schemas: included,
+            security_schemes: json!({"BearerToken": {
                 "type": "apiKey", "description": "Bearer Token authentication",
                 "name": "authorization", "in": "header"
-            }}
+            }}),
         },
-        "security": [{"BearerToken": []}],
-    })
+        security: json!([{"BearerToken": []}]),
+    };
+    serde_json::to_vec(&doc).unwrap_or_default()
 }
 
 fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
@@ -211,7 +234,7 @@ fn operation(op: &Value) -> Value {
     Value::Object(out)
 }
 
-fn path_item(item: Value) -> Value {
+fn path_item(item: &Value) -> Value {
     let mut out = Map::new();
     for (k, v) in item.as_object().into_iter().flatten() {
         if k == "parameters" {
