@@ -23,9 +23,14 @@ pub async fn apply(ctx: &Ctx<'_>, config: Value) -> ApiResult<Reply> {
         ));
     }
     if !config.is_object() {
-        return Err(ApiError::bad_request("the applied configuration is not an object"));
+        return Err(ApiError::bad_request(
+            "the applied configuration is not an object",
+        ));
     }
-    let name = config.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let name = config
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if name != ctx.info.name {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({name}) does not match the name on the URL ({})",
@@ -35,7 +40,15 @@ pub async fn apply(ctx: &Ctx<'_>, config: Value) -> ApiResult<Reply> {
     let exists = ctx
         .state
         .storage
-        .get(ctx.r, if ctx.r.namespaced { &ctx.info.namespace } else { "" }, &ctx.info.name)
+        .get(
+            ctx.r,
+            if ctx.r.namespaced {
+                &ctx.info.namespace
+            } else {
+                ""
+            },
+            &ctx.info.name,
+        )
         .await?
         .is_some();
     if !exists && ctx.info.subresource.is_empty() {

@@ -10,7 +10,12 @@ use crate::state::{State, User};
 pub fn user_from_cert(der: &[u8]) -> Option<User> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let subject = cert.subject();
-    let name = subject.iter_common_name().next()?.as_str().ok()?.to_string();
+    let name = subject
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
     let mut groups: Vec<String> = subject
         .iter_organization()
         .filter_map(|o| o.as_str().ok().map(String::from))
@@ -34,12 +39,20 @@ pub async fn user_from_token(state: &State, token: &str) -> Option<User> {
 /// `[a-z0-9]{6}.[a-z0-9]{16}` backed by a kube-system `bootstrap-token-<id>` secret.
 async fn bootstrap_token(state: &State, token: &str) -> Option<User> {
     let (id, secret) = token.split_once('.')?;
-    let ok = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let ok = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
     if !ok(id, 6) || !ok(secret, 16) {
         return None;
     }
     let r = berth_api::registry::find("", "v1", "secrets")?;
-    let obj = state.storage.get(r, "kube-system", &format!("bootstrap-token-{id}")).await.ok()??;
+    let obj = state
+        .storage
+        .get(r, "kube-system", &format!("bootstrap-token-{id}"))
+        .await
+        .ok()??;
     if obj.get("type").and_then(Value::as_str) != Some("bootstrap.kubernetes.io/token") {
         return None;
     }
@@ -64,7 +77,12 @@ async fn bootstrap_token(state: &State, token: &str) -> Option<User> {
     }
     let mut groups = vec!["system:bootstrappers".to_string()];
     if let Some(extra) = data("auth-extra-groups") {
-        groups.extend(extra.split(',').map(|g| g.trim().to_string()).filter(|g| !g.is_empty()));
+        groups.extend(
+            extra
+                .split(',')
+                .map(|g| g.trim().to_string())
+                .filter(|g| !g.is_empty()),
+        );
     }
     groups.push("system:authenticated".into());
     Some(User {
@@ -77,7 +95,10 @@ async fn bootstrap_token(state: &State, token: &str) -> Option<User> {
 /// A service-account JWT signed by this cluster, for a service account that still exists.
 async fn service_account_token(state: &State, token: &str) -> Option<User> {
     let now = chrono::Utc::now().timestamp();
-    let claims = state.tokens.verify(token, &[ISSUER.to_string()], now).ok()?;
+    let claims = state
+        .tokens
+        .verify(token, &[ISSUER.to_string()], now)
+        .ok()?;
     let k8s = claims.get("kubernetes.io")?;
     let ns = k8s.get("namespace")?.as_str()?;
     let sa = k8s.pointer("/serviceaccount/name")?.as_str()?;

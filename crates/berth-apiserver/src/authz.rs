@@ -45,9 +45,16 @@ impl RbacCache {
     }
 
     /// Reloads the snapshot from the store; returns the revision it was read at.
-    pub async fn reload(&self, storage: &Storage) -> Result<(Vec<Value>, i64), berth_store::StoreError> {
+    pub async fn reload(
+        &self,
+        storage: &Storage,
+    ) -> Result<(Vec<Value>, i64), berth_store::StoreError> {
         let resp = storage.store.list(RBAC_PREFIX, "", 0, 0).await?;
-        let objs: Vec<Value> = resp.kvs.iter().filter_map(|kv| storage::decode(kv).ok()).collect();
+        let objs: Vec<Value> = resp
+            .kvs
+            .iter()
+            .filter_map(|kv| storage::decode(kv).ok())
+            .collect();
         let snap = RbacSnapshot::from_objects(objs.iter());
         if let Ok(mut s) = self.snapshot.write() {
             *s = Arc::new(snap);
@@ -99,7 +106,8 @@ async fn aggregate(state: &State, objs: &[Value]) {
         .filter(|o| o.get("kind").and_then(Value::as_str) == Some("ClusterRole"))
         .cloned()
         .collect();
-    let Some(r) = berth_api::registry::find("rbac.authorization.k8s.io", "v1", "clusterroles") else {
+    let Some(r) = berth_api::registry::find("rbac.authorization.k8s.io", "v1", "clusterroles")
+    else {
         return;
     };
     for (name, rules) in berth_api::rbac::aggregate(&cluster_roles) {

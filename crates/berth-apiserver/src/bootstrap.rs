@@ -9,22 +9,45 @@ use crate::state::State;
 use crate::storage::{self, Written};
 
 /// Creates `obj` (with uid, timestamp and defaults) unless an object of that name exists.
-pub async fn create_if_missing(state: &State, group: &str, resource: &str, mut obj: Value) -> Result<(), String> {
+pub async fn create_if_missing(
+    state: &State,
+    group: &str,
+    resource: &str,
+    mut obj: Value,
+) -> Result<(), String> {
     let r = registry::RESOURCES
         .iter()
         .find(|r| r.group == group && r.resource == resource)
         .ok_or_else(|| format!("no resource {resource}.{group}"))?;
     obj["apiVersion"] = json!(r.api_version());
     obj["kind"] = json!(r.kind);
-    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
-    if state.storage.get(r, &ns, &name).await.map_err(|e| e.message)?.is_some() {
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if state
+        .storage
+        .get(r, &ns, &name)
+        .await
+        .map_err(|e| e.message)?
+        .is_some()
+    {
         return Ok(());
     }
     obj["metadata"]["uid"] = json!(new_uid());
     obj["metadata"]["creationTimestamp"] = json!(now_rfc3339());
     berth_api::defaults::apply_defaults(r.group, r.version, r.kind, &mut obj);
-    state.storage.create(r, &ns, &name, &obj).await.map_err(|e| e.message)?;
+    state
+        .storage
+        .create(r, &ns, &name, &obj)
+        .await
+        .map_err(|e| e.message)?;
     Ok(())
 }
 
@@ -75,7 +98,14 @@ pub async fn populate_namespace(state: &State, ns: &str) {
 
 async fn kubernetes_service(state: &State) -> Result<(), String> {
     let ip = state.config.kubernetes_service_ip().to_string();
-    let _ = state.storage.store.create(&format!("/registry/ranges/serviceips/{ip}"), b"default/kubernetes".to_vec()).await;
+    let _ = state
+        .storage
+        .store
+        .create(
+            &format!("/registry/ranges/serviceips/{ip}"),
+            b"default/kubernetes".to_vec(),
+        )
+        .await;
     create_if_missing(state, "", "services", json!({
         "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
         "spec": {"clusterIP": ip, "clusterIPs": [ip], "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": state.config.port}], "sessionAffinity": "None", "type": "ClusterIP"},
@@ -99,11 +129,27 @@ async fn kubernetes_service(state: &State) -> Result<(), String> {
 
 /// Creates or replaces the content of an object (keeping uid and creation time).
 async fn upsert(state: &State, group: &str, resource: &str, obj: Value) -> Result<(), String> {
-    let r = registry::RESOURCES.iter().find(|r| r.group == group && r.resource == resource).ok_or("no resource")?;
-    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let r = registry::RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.resource == resource)
+        .ok_or("no resource")?;
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     for _ in 0..5 {
-        match state.storage.get(r, &ns, &name).await.map_err(|e| e.message)? {
+        match state
+            .storage
+            .get(r, &ns, &name)
+            .await
+            .map_err(|e| e.message)?
+        {
             None => return create_if_missing(state, group, resource, obj).await,
             Some(cur) => {
                 let mut new = obj.clone();
@@ -113,11 +159,18 @@ async fn upsert(state: &State, group: &str, resource: &str, obj: Value) -> Resul
                 new["metadata"]["creationTimestamp"] = cur["metadata"]["creationTimestamp"].clone();
                 berth_api::defaults::apply_defaults(r.group, r.version, r.kind, &mut new);
                 let mut cmp = cur.clone();
-                cmp["metadata"].as_object_mut().map(|m| m.remove("resourceVersion"));
+                cmp["metadata"]
+                    .as_object_mut()
+                    .map(|m| m.remove("resourceVersion"));
                 if cmp == new {
                     return Ok(());
                 }
-                match state.storage.update(r, &ns, &name, &new, storage::revision_of(&cur)).await.map_err(|e| e.message)? {
+                match state
+                    .storage
+                    .update(r, &ns, &name, &new, storage::revision_of(&cur))
+                    .await
+                    .map_err(|e| e.message)?
+                {
                     Written::Ok(_) => return Ok(()),
                     Written::Conflict(_) => continue,
                 }
@@ -130,7 +183,10 @@ async fn upsert(state: &State, group: &str, resource: &str, obj: Value) -> Resul
 /// kube-public/cluster-info: the CA and server address, readable anonymously, for joins.
 async fn cluster_info(state: &State) -> Result<(), String> {
     use base64::Engine;
-    let server = format!("https://{}", crate::server::host_port(state.config.advertise_address, state.config.port));
+    let server = format!(
+        "https://{}",
+        crate::server::host_port(state.config.advertise_address, state.config.port)
+    );
     let kubeconfig = format!(
         "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: {}\n    server: {server}\n  name: \"\"\ncontexts: null\ncurrent-context: \"\"\nkind: Config\npreferences: {{}}\nusers: null\n",
         base64::engine::general_purpose::STANDARD.encode(state.pki.ca_cert_pem.as_bytes())

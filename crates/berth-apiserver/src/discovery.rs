@@ -52,7 +52,9 @@ pub fn api_group_list() -> Value {
 
 /// `/apis/<group>`.
 pub fn api_group(group: &str) -> Option<Value> {
-    let (_, v) = registry::groups().into_iter().find(|(g, _)| *g == group && !g.is_empty())?;
+    let (_, v) = registry::groups()
+        .into_iter()
+        .find(|(g, _)| *g == group && !g.is_empty())?;
     let mut e = group_entry(group, v);
     e["kind"] = json!("APIGroup");
     e["apiVersion"] = json!("v1");
@@ -113,12 +115,16 @@ fn resource_entry(r: &ResourceInfo) -> Value {
 /// A stable hash of group/version/kind, as upstream's storageVersionHash (8 bytes, base64).
 fn storage_version_hash(r: &ResourceInfo) -> String {
     use base64::Engine;
-    let d = ring::digest::digest(&ring::digest::SHA256, format!("{}/{}/{}", r.group, r.version, r.kind).as_bytes());
+    let d = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{}/{}/{}", r.group, r.version, r.kind).as_bytes(),
+    );
     base64::engine::general_purpose::STANDARD.encode(&d.as_ref()[..8])
 }
 
 /// Content type of aggregated discovery responses.
-pub const AGGREGATED_CT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_CT: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// Whether the Accept header asks for aggregated discovery (v2 or v2beta1).
 pub fn wants_aggregated(accept: Option<&str>) -> Option<&'static str> {
@@ -205,7 +211,10 @@ mod tests {
         assert_eq!(pods["shortNames"], json!(["po"]));
         assert_eq!(pods["categories"], json!(["all"]));
         assert!(res.iter().any(|r| r["name"] == "pods/status"));
-        let ev = res.iter().find(|r| r["name"] == "pods/eviction").expect("eviction");
+        let ev = res
+            .iter()
+            .find(|r| r["name"] == "pods/eviction")
+            .expect("eviction");
         assert_eq!(ev["group"], "policy");
     }
 
@@ -215,6 +224,10 @@ mod tests {
         assert_eq!(wants_aggregated(Some(a)), Some("v2"));
         assert_eq!(wants_aggregated(Some("application/json")), None);
         let agg = aggregated(false, "v2");
-        assert!(agg["items"].as_array().expect("items").iter().any(|i| i["metadata"]["name"] == "apps"));
+        assert!(agg["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|i| i["metadata"]["name"] == "apps"));
     }
 }

@@ -7,7 +7,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING};
+use ring::signature::{
+    EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING,
+};
 use serde_json::{json, Value};
 
 /// The issuer kube-apiserver uses by default with kubeadm.
@@ -71,26 +74,40 @@ impl TokenSigner {
     /// Verifies a token's signature, issuer, audience and times; returns its claims.
     pub fn verify(&self, token: &str, audiences: &[String], now: i64) -> Result<Value, TokenError> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(TokenError::Malformed);
         };
-        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).map_err(|_| TokenError::Malformed)?)
-            .map_err(|_| TokenError::Malformed)?;
+        let header: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(h)
+                .map_err(|_| TokenError::Malformed)?,
+        )
+        .map_err(|_| TokenError::Malformed)?;
         if header.get("alg").and_then(Value::as_str) != Some("ES256") {
             return Err(TokenError::Malformed);
         }
-        let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| TokenError::Malformed)?;
+        let sig = URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| TokenError::Malformed)?;
         let signed = &token[..h.len() + 1 + p.len()];
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &self.public)
             .verify(signed.as_bytes(), &sig)
             .map_err(|_| TokenError::Signature)?;
-        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).map_err(|_| TokenError::Malformed)?)
-            .map_err(|_| TokenError::Malformed)?;
+        let claims: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(p)
+                .map_err(|_| TokenError::Malformed)?,
+        )
+        .map_err(|_| TokenError::Malformed)?;
         if claims.get("iss").and_then(Value::as_str) != Some(ISSUER) {
             return Err(TokenError::Audience);
         }
         let aud_ok = match claims.get("aud") {
-            Some(Value::Array(a)) => a.iter().any(|x| x.as_str().is_some_and(|x| audiences.iter().any(|w| w == x))),
+            Some(Value::Array(a)) => a
+                .iter()
+                .any(|x| x.as_str().is_some_and(|x| audiences.iter().any(|w| w == x))),
             Some(Value::String(x)) => audiences.iter().any(|w| w == x),
             _ => false,
         };
@@ -117,7 +134,8 @@ mod tests {
 
     fn signer() -> TokenSigner {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("key");
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("key");
         TokenSigner::new(pkcs8.as_ref()).expect("signer")
     }
 
@@ -127,14 +145,26 @@ mod tests {
         let aud = vec![ISSUER.to_string()];
         let claims = json!({"iss": ISSUER, "aud": [ISSUER], "sub": "system:serviceaccount:default:x", "exp": 2000, "nbf": 1000});
         let t = s.sign(&claims).expect("sign");
-        assert_eq!(s.verify(&t, &aud, 1500).expect("valid")["sub"], "system:serviceaccount:default:x");
+        assert_eq!(
+            s.verify(&t, &aud, 1500).expect("valid")["sub"],
+            "system:serviceaccount:default:x"
+        );
         assert!(matches!(s.verify(&t, &aud, 2000), Err(TokenError::Expired)));
-        assert!(matches!(s.verify(&t, &["other".into()], 1500), Err(TokenError::Audience)));
+        assert!(matches!(
+            s.verify(&t, &["other".into()], 1500),
+            Err(TokenError::Audience)
+        ));
         let mut bad = t.clone();
         bad.pop();
         bad.push(if t.ends_with('A') { 'B' } else { 'A' });
         assert!(s.verify(&bad, &aud, 1500).is_err());
-        assert!(matches!(signer().verify(&t, &aud, 1500), Err(TokenError::Signature)));
-        assert!(matches!(s.verify("a.b", &aud, 1500), Err(TokenError::Malformed)));
+        assert!(matches!(
+            signer().verify(&t, &aud, 1500),
+            Err(TokenError::Signature)
+        ));
+        assert!(matches!(
+            s.verify("a.b", &aud, 1500),
+            Err(TokenError::Malformed)
+        ));
     }
 }

@@ -34,7 +34,11 @@ pub struct Started {
 
 /// Opens the store, loads the PKI, bootstraps the cluster objects, and serves until
 /// `shutdown` resolves.
-pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>, on_ready: impl FnOnce(&Started)) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()>,
+    on_ready: impl FnOnce(&Started),
+) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     run_with_store(config, store, shutdown, on_ready).await
 }
@@ -43,7 +47,7 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     if config.datastore_endpoints.is_empty() {
         std::fs::create_dir_all(config.data_dir.join("db"))?;
-        let s = berth_store::SqliteStore::open(&config.data_dir.join("db").join("state.db"))?;
+        let s = berth_store::SqliteStore::open(config.data_dir.join("db").join("state.db"))?;
         Ok(s)
     } else {
         let s = berth_store::EtcdStore::connect(&config.datastore_endpoints).await?;
@@ -58,7 +62,10 @@ pub async fn run_with_store(
     shutdown: impl std::future::Future<Output = ()>,
     on_ready: impl FnOnce(&Started),
 ) -> anyhow::Result<()> {
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_string();
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     let names = pki::ServingNames {
         advertise_address: config.advertise_address,
         service_ip: std::net::IpAddr::V4(config.kubernetes_service_ip()),
@@ -82,8 +89,17 @@ pub async fn run_with_store(
 
     // admin kubeconfig
     let (cert, key) = state.pki.admin_credentials()?;
-    let server_url = format!("https://{}", server::host_port(kubeconfig_host(&state.config), local_addr.port()));
-    let kc = pki::kubeconfig(&server_url, &state.pki.ca_cert_pem, &cert, &key, "kubernetes-admin");
+    let server_url = format!(
+        "https://{}",
+        server::host_port(kubeconfig_host(&state.config), local_addr.port())
+    );
+    let kc = pki::kubeconfig(
+        &server_url,
+        &state.pki.ca_cert_pem,
+        &cert,
+        &key,
+        "kubernetes-admin",
+    );
     let admin_kubeconfig = state.config.data_dir.join("admin.kubeconfig");
     pki::write_secret_file(&admin_kubeconfig, &kc)?;
     if let Some(p) = &state.config.write_kubeconfig {

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
 };
 
 /// Errors while creating or loading the PKI.
@@ -22,10 +22,7 @@ pub enum PkiError {
         source: std::io::Error,
     },
     #[error("cannot generate or parse a certificate or key ({what}): {source}")]
-    Cert {
-        what: String,
-        source: rcgen::Error,
-    },
+    Cert { what: String, source: rcgen::Error },
 }
 
 /// The CA and the keys the API server needs at run time.
@@ -101,7 +98,8 @@ fn validity(params: &mut CertificateParams, days: i64) {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    params.not_before = rcgen::date_time_ymd(1970, 1, 1) + std::time::Duration::from_secs((secs - 300).max(0) as u64);
+    params.not_before = rcgen::date_time_ymd(1970, 1, 1)
+        + std::time::Duration::from_secs((secs - 300).max(0) as u64);
     params.not_after = rcgen::date_time_ymd(1970, 1, 1)
         + std::time::Duration::from_secs((secs + days * 86_400) as u64);
 }
@@ -223,8 +221,14 @@ impl Pki {
 
     /// Signs a PEM certificate signing request with the CA (the CSR signer of the
     /// certificates API), keeping the request's subject. Returns the certificate PEM.
-    pub fn sign_csr(&self, csr_pem: &str, usages: &[ExtendedKeyUsagePurpose], days: i64) -> Result<String, PkiError> {
-        let mut csr = CertificateSigningRequestParams::from_pem(csr_pem).map_err(cert_err("csr"))?;
+    pub fn sign_csr(
+        &self,
+        csr_pem: &str,
+        usages: &[ExtendedKeyUsagePurpose],
+        days: i64,
+    ) -> Result<String, PkiError> {
+        let mut csr =
+            CertificateSigningRequestParams::from_pem(csr_pem).map_err(cert_err("csr"))?;
         csr.params.is_ca = IsCa::NoCa;
         csr.params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
@@ -336,7 +340,12 @@ mod tests {
             .expect("ext")
             .expect("san present");
         let text = format!("{:?}", san.value);
-        for want in ["10.96.0.1", "kubernetes.default.svc.cluster.local", "node1", "127.0.0.1"] {
+        for want in [
+            "10.96.0.1",
+            "kubernetes.default.svc.cluster.local",
+            "node1",
+            "127.0.0.1",
+        ] {
             let w = if let Ok(ip) = want.parse::<std::net::Ipv4Addr>() {
                 format!("{:?}", ip.octets())
             } else {

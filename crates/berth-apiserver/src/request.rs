@@ -36,7 +36,9 @@ pub fn percent_decode(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(v) => {
                         out.push(v);
@@ -69,7 +71,11 @@ pub fn request_info(method: &str, path: &str, query: &HashMap<String, String>) -
         ..Default::default()
     };
     let trimmed = path.trim_matches('/');
-    let mut parts: Vec<&str> = if trimmed.is_empty() { vec![] } else { trimmed.split('/').collect() };
+    let mut parts: Vec<&str> = if trimmed.is_empty() {
+        vec![]
+    } else {
+        trimmed.split('/').collect()
+    };
     if parts.len() < 3 {
         return info; // /api, /apis, /apis/apps, /api/v1 are discovery: non-resource
     }
@@ -107,7 +113,10 @@ pub fn request_info(method: &str, path: &str, query: &HashMap<String, String>) -
     if info.resource == "namespaces" && !info.name.is_empty() {
         info.namespace = info.name.clone();
     }
-    let watch = matches!(query.get("watch").map(String::as_str), Some("true") | Some("1"));
+    let watch = matches!(
+        query.get("watch").map(String::as_str),
+        Some("true") | Some("1")
+    );
     info.verb = match method {
         "GET" | "HEAD" => {
             if watch {
@@ -128,7 +137,12 @@ pub fn request_info(method: &str, path: &str, query: &HashMap<String, String>) -
                 "delete"
             }
         }
-        other => return RequestInfo { verb: other.to_lowercase(), ..info },
+        other => {
+            return RequestInfo {
+                verb: other.to_lowercase(),
+                ..info
+            }
+        }
     }
     .to_string();
     info
@@ -145,11 +159,29 @@ mod tests {
     #[test]
     fn parses_upstream_shapes() {
         let r = ri("GET", "/api/v1/namespaces/default/pods", "");
-        assert_eq!((r.verb.as_str(), r.namespace.as_str(), r.resource.as_str()), ("list", "default", "pods"));
-        let r = ri("GET", "/apis/apps/v1/namespaces/ns1/deployments/web/scale", "");
-        assert_eq!((r.api_group.as_str(), r.name.as_str(), r.subresource.as_str(), r.verb.as_str()), ("apps", "web", "scale", "get"));
+        assert_eq!(
+            (r.verb.as_str(), r.namespace.as_str(), r.resource.as_str()),
+            ("list", "default", "pods")
+        );
+        let r = ri(
+            "GET",
+            "/apis/apps/v1/namespaces/ns1/deployments/web/scale",
+            "",
+        );
+        assert_eq!(
+            (
+                r.api_group.as_str(),
+                r.name.as_str(),
+                r.subresource.as_str(),
+                r.verb.as_str()
+            ),
+            ("apps", "web", "scale", "get")
+        );
         let r = ri("GET", "/api/v1/namespaces/kube-system", "");
-        assert_eq!((r.resource.as_str(), r.name.as_str(), r.namespace.as_str()), ("namespaces", "kube-system", "kube-system"));
+        assert_eq!(
+            (r.resource.as_str(), r.name.as_str(), r.namespace.as_str()),
+            ("namespaces", "kube-system", "kube-system")
+        );
         let r = ri("GET", "/api/v1/pods", "watch=true");
         assert_eq!((r.verb.as_str(), r.namespace.as_str()), ("watch", ""));
         let r = ri("DELETE", "/api/v1/namespaces/a/pods", "");
@@ -157,7 +189,10 @@ mod tests {
         assert!(!ri("GET", "/apis/apps/v1", "").resource_request);
         assert!(!ri("GET", "/healthz", "").resource_request);
         let r = ri("PUT", "/api/v1/namespaces/x/finalize", "");
-        assert_eq!((r.resource.as_str(), r.name.as_str(), r.subresource.as_str()), ("namespaces", "x", "finalize"));
+        assert_eq!(
+            (r.resource.as_str(), r.name.as_str(), r.subresource.as_str()),
+            ("namespaces", "x", "finalize")
+        );
     }
 
     #[test]

@@ -57,9 +57,17 @@ impl Reply {
     }
     pub fn with_warnings(self, w: Vec<String>) -> Reply {
         match self {
-            Reply::Json { code, body, mut warnings } => {
+            Reply::Json {
+                code,
+                body,
+                mut warnings,
+            } => {
                 warnings.extend(w);
-                Reply::Json { code, body, warnings }
+                Reply::Json {
+                    code,
+                    body,
+                    warnings,
+                }
             }
             other => other,
         }
@@ -76,7 +84,11 @@ impl From<ApiError> for Reply {
 pub fn into_response(reply: Reply) -> hyper::Response<Body> {
     let mut b = hyper::Response::builder();
     let body: Body = match reply {
-        Reply::Json { code, body, warnings } => {
+        Reply::Json {
+            code,
+            body,
+            warnings,
+        } => {
             b = b.status(code).header("content-type", "application/json");
             for w in warnings {
                 b = b.header("warning", format!("299 - {}", quote_warning(&w)));
@@ -102,7 +114,9 @@ pub fn into_response(reply: Reply) -> hyper::Response<Body> {
                 .header("content-type", content_type)
                 .header("cache-control", "no-cache, private");
             let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-                rx.recv().await.map(|bytes| (Ok::<_, Infallible>(Frame::data(bytes)), rx))
+                rx.recv()
+                    .await
+                    .map(|bytes| (Ok::<_, Infallible>(Frame::data(bytes)), rx))
             });
             BodyExt::boxed(StreamBody::new(stream))
         }
@@ -153,13 +167,18 @@ pub fn negotiate(accept: Option<&str>) -> Rendering {
                 }
             }
         }
-        let json_like = matches!(media, "application/json" | "*/*" | "application/*" | "application/yaml");
+        let json_like = matches!(
+            media,
+            "application/json" | "*/*" | "application/*" | "application/yaml"
+        );
         if !json_like {
             continue;
         }
         match as_ {
             "" => return Rendering::Object,
-            "Table" if g == "meta.k8s.io" && (v == "v1" || v == "v1beta1") => return Rendering::Table,
+            "Table" if g == "meta.k8s.io" && (v == "v1" || v == "v1beta1") => {
+                return Rendering::Table
+            }
             "PartialObjectMetadata" | "PartialObjectMetadataList" if g == "meta.k8s.io" => {
                 return Rendering::PartialMetadata
             }
@@ -178,12 +197,18 @@ mod tests {
         let a = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
         assert_eq!(negotiate(Some(a)), Rendering::Table);
         assert_eq!(negotiate(Some("application/json")), Rendering::Object);
-        assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf, */*")), Rendering::Object);
+        assert_eq!(
+            negotiate(Some("application/vnd.kubernetes.protobuf, */*")),
+            Rendering::Object
+        );
         assert_eq!(negotiate(None), Rendering::Object);
     }
 
     #[test]
     fn warnings_are_quoted() {
-        assert_eq!(quote_warning(r#"unknown field "spec.x""#), r#""unknown field \"spec.x\"""#);
+        assert_eq!(
+            quote_warning(r#"unknown field "spec.x""#),
+            r#""unknown field \"spec.x\"""#
+        );
     }
 }

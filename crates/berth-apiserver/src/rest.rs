@@ -32,7 +32,10 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn q(&self, k: &str) -> Option<&str> {
-        self.query.get(k).map(String::as_str).filter(|s| !s.is_empty())
+        self.query
+            .get(k)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
     }
     fn dry_run(&self) -> bool {
         self.q("dryRun") == Some("All")
@@ -83,7 +86,14 @@ pub fn new_uid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Five random lower-case alphanumerics, as the apiserver's name generator uses.
@@ -91,7 +101,9 @@ pub fn random_suffix(n: usize) -> String {
     const ALPHA: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut b = vec![0u8; n];
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
-    b.iter().map(|x| ALPHA[(*x as usize) % ALPHA.len()] as char).collect()
+    b.iter()
+        .map(|x| ALPHA[(*x as usize) % ALPHA.len()] as char)
+        .collect()
 }
 
 /// Decodes a JSON request body into an object.
@@ -105,7 +117,9 @@ pub fn decode_body(body: &[u8]) -> ApiResult<Value> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("the object provided is unrecognized ({e})")))?;
     if !v.is_object() {
-        return Err(ApiError::bad_request("the object provided is not a JSON object"));
+        return Err(ApiError::bad_request(
+            "the object provided is not a JSON object",
+        ));
     }
     Ok(v)
 }
@@ -124,7 +138,13 @@ fn field_validation(ctx: &Ctx) -> ApiResult<&'static str> {
 }
 
 /// Checks apiVersion/kind and unknown fields of a decoded body; returns warnings.
-fn check_body(ctx: &Ctx, obj: &Value, kind: &str, api_version: &str, definition: &str) -> ApiResult<Vec<String>> {
+fn check_body(
+    ctx: &Ctx,
+    obj: &Value,
+    kind: &str,
+    api_version: &str,
+    definition: &str,
+) -> ApiResult<Vec<String>> {
     let got_kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     let got_av = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     if got_kind.is_empty() || got_av.is_empty() {
@@ -143,7 +163,10 @@ fn check_body(ctx: &Ctx, obj: &Value, kind: &str, api_version: &str, definition:
     if unknown.is_empty() {
         return Ok(vec![]);
     }
-    let msgs: Vec<String> = unknown.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+    let msgs: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
     if mode == "Strict" {
         let version = api_version.rsplit('/').next().unwrap_or(api_version);
         return Err(ApiError::bad_request(format!(
@@ -169,11 +192,16 @@ fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
     if !obj.get("metadata").is_some_and(Value::is_object) {
         obj["metadata"] = json!({});
     }
-    obj["metadata"].as_object_mut().expect("metadata is an object")
+    obj["metadata"]
+        .as_object_mut()
+        .expect("metadata is an object")
 }
 
 fn meta_str<'v>(obj: &'v Value, k: &str) -> &'v str {
-    meta(obj).and_then(|m| m.get(k)).and_then(Value::as_str).unwrap_or("")
+    meta(obj)
+        .and_then(|m| m.get(k))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 fn validate(ctx: &Ctx, obj: &Value, old: Option<&Value>) -> ApiResult<()> {
@@ -188,9 +216,15 @@ fn validate(ctx: &Ctx, obj: &Value, old: Option<&Value>) -> ApiResult<()> {
     let msg = berth_api::validation::invalid_message(ctx.r.kind, ctx.r.group, name, &errs);
     let causes = errs
         .iter()
-        .map(|e| json!({"reason": e.kind.reason(), "message": e.to_string().splitn(2, ": ").nth(1).unwrap_or_default(), "field": e.field}))
+        .map(|e| json!({"reason": e.kind.reason(), "message": e.body(), "field": e.field}))
         .collect();
-    Err(ApiError::invalid(ctx.r.kind, ctx.r.group, name, msg, causes))
+    Err(ApiError::invalid(
+        ctx.r.kind,
+        ctx.r.group,
+        name,
+        msg,
+        causes,
+    ))
 }
 
 // ---------------------------------------------------------------- get / list
@@ -211,7 +245,13 @@ fn render_one(ctx: &Ctx, obj: Value) -> Value {
         Rendering::Object => obj,
         Rendering::Table => {
             let lm = json!({"resourceVersion": meta_str(&obj, "resourceVersion")});
-            berth_api::table::table(ctx.r.kind, &[obj], include_object(ctx), chrono::Utc::now(), lm)
+            berth_api::table::table(
+                ctx.r.kind,
+                &[obj],
+                include_object(ctx),
+                chrono::Utc::now(),
+                lm,
+            )
         }
         Rendering::PartialMetadata => partial(&obj),
     }
@@ -268,7 +308,10 @@ impl Filter {
     pub fn matches(&self, obj: &Value) -> bool {
         if let Some(l) = &self.labels {
             let empty = Map::new();
-            let labels = obj.pointer("/metadata/labels").and_then(Value::as_object).unwrap_or(&empty);
+            let labels = obj
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .unwrap_or(&empty);
             if !l.matches(labels) {
                 return false;
             }
@@ -309,7 +352,9 @@ fn decode_continue(token: &str) -> ApiResult<(Revision, String)> {
 pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let filter = Filter::from_query(ctx)?;
     let limit: usize = match ctx.q("limit") {
-        Some(l) => l.parse().map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?,
+        Some(l) => l
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?,
         None => 0,
     };
     let prefix = storage::prefix(ctx.r, ctx.ns());
@@ -325,7 +370,9 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Reply> {
         } else if want > 0 {
             let (cur, _) = ctx.state.storage.store.revisions().await?;
             if want > cur {
-                return Err(ApiError::timeout(format!("Too large resource version: {want}, current: {cur}")));
+                return Err(ApiError::timeout(format!(
+                    "Too large resource version: {want}, current: {cur}"
+                )));
             }
         }
     }
@@ -333,8 +380,18 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let mut next_continue = None;
     let mut read_rev;
     loop {
-        let page = if limit == 0 { 0 } else { (limit - items.len()).max(limit.min(500)) };
-        let resp = match ctx.state.storage.store.list(&prefix, &start, page, rev).await {
+        let page = if limit == 0 {
+            0
+        } else {
+            (limit - items.len()).max(limit.min(500))
+        };
+        let resp = match ctx
+            .state
+            .storage
+            .store
+            .list(&prefix, &start, page, rev)
+            .await
+        {
             Err(berth_store::StoreError::Compacted { .. }) if ctx.q("continue").is_some() => {
                 return Err(ApiError::gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."));
             }
@@ -353,7 +410,9 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Reply> {
                 }
             }
         }
-        let cut_in_page = limit > 0 && items.len() >= limit && last_key.as_ref() != resp.kvs.last().map(|k| &k.key);
+        let cut_in_page = limit > 0
+            && items.len() >= limit
+            && last_key.as_ref() != resp.kvs.last().map(|k| &k.key);
         if limit > 0 && items.len() >= limit && (resp.more || cut_in_page) {
             let lk = last_key.unwrap_or_default();
             let after = format!("{}\u{0}", &lk[prefix.len()..]);
@@ -370,14 +429,22 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Reply> {
     if let Some(c) = &next_continue {
         list_meta["continue"] = json!(c);
         list_meta["remainingItemCount"] = Value::Null;
-        list_meta.as_object_mut().map(|m| m.remove("remainingItemCount"));
+        list_meta
+            .as_object_mut()
+            .map(|m| m.remove("remainingItemCount"));
     }
     Ok(Reply::ok(render_list(ctx, items, list_meta)))
 }
 
 fn render_list(ctx: &Ctx, items: Vec<Value>, list_meta: Value) -> Value {
     match ctx.rendering {
-        Rendering::Table => berth_api::table::table(ctx.r.kind, &items, include_object(ctx), chrono::Utc::now(), list_meta),
+        Rendering::Table => berth_api::table::table(
+            ctx.r.kind,
+            &items,
+            include_object(ctx),
+            chrono::Utc::now(),
+            list_meta,
+        ),
         Rendering::PartialMetadata => json!({
             "kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,
             "items": items.iter().map(partial).collect::<Vec<_>>()
@@ -396,7 +463,13 @@ fn render_list(ctx: &Ctx, items: Vec<Value>, list_meta: Value) -> Value {
 /// POST: creates an object.
 pub async fn create(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
     let mut obj = decode_body(body)?;
-    let warnings = check_body(ctx, &obj, ctx.r.kind, &ctx.r.api_version(), &ctx.r.definition_name())?;
+    let warnings = check_body(
+        ctx,
+        &obj,
+        ctx.r.kind,
+        &ctx.r.api_version(),
+        &ctx.r.definition_name(),
+    )?;
     obj["kind"] = json!(ctx.r.kind);
     obj["apiVersion"] = json!(ctx.r.api_version());
     let ns = ctx.ns().to_string();
@@ -416,7 +489,11 @@ pub async fn create(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
         } else {
             m.remove("namespace");
         }
-        let name = m.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let name = m
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if name.is_empty() {
             match m.get("generateName").and_then(Value::as_str) {
                 Some(g) if !g.is_empty() => {
@@ -502,7 +579,9 @@ pub async fn update(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
             ctx.info.name
         )));
     }
-    Ok(modify(ctx, Change::Replace(obj)).await?.with_warnings(warnings))
+    Ok(modify(ctx, Change::Replace(obj))
+        .await?
+        .with_warnings(warnings))
 }
 
 /// PATCH on an object or its status.
@@ -522,7 +601,8 @@ pub async fn patch(ctx: &Ctx<'_>, content_type: &str, body: &[u8]) -> ApiResult<
             )))
         }
     };
-    let p: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    let p: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
     if kind == "apply" {
         return crate::apply::apply(ctx, p).await;
     }
@@ -532,17 +612,27 @@ pub async fn patch(ctx: &Ctx<'_>, content_type: &str, body: &[u8]) -> ApiResult<
 /// kind, apiVersion and OpenAPI definition of what this request reads and writes.
 fn subresource_type(ctx: &Ctx) -> (String, String, String) {
     if ctx.info.subresource == "scale" {
-        return ("Scale".into(), "autoscaling/v1".into(), "io.k8s.api.autoscaling.v1.Scale".into());
+        return (
+            "Scale".into(),
+            "autoscaling/v1".into(),
+            "io.k8s.api.autoscaling.v1.Scale".into(),
+        );
     }
-    (ctx.r.kind.to_string(), ctx.r.api_version(), ctx.r.definition_name())
+    (
+        ctx.r.kind.to_string(),
+        ctx.r.api_version(),
+        ctx.r.definition_name(),
+    )
 }
 
 /// Applies a patch of `kind` to `cur` (an object as served).
 pub fn apply_patch(kind: &str, cur: &Value, p: &Value, definition: &str) -> ApiResult<Value> {
     let out = match kind {
-        "json" => berth_api::smp::json_patch(cur, p).map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?,
+        "json" => berth_api::smp::json_patch(cur, p)
+            .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?,
         "merge" => berth_api::smp::json_merge_patch(cur, p),
-        _ => berth_api::smp::strategic_merge_patch(cur, p, definition).map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?,
+        _ => berth_api::smp::strategic_merge_patch(cur, p, definition)
+            .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?,
     };
     if !out.is_object() {
         return Err(ApiError::bad_request("the patch did not produce an object"));
@@ -561,7 +651,11 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
             return Err(ctx.not_found(&name));
         };
         let cur_rev = storage::revision_of(&current);
-        let view = if sub == "scale" { to_scale(ctx.r, &current)? } else { current.clone() };
+        let view = if sub == "scale" {
+            to_scale(ctx.r, &current)?
+        } else {
+            current.clone()
+        };
         let (mut new, precondition) = match &change {
             Change::Replace(obj) => {
                 let rv = meta_str(obj, "resourceVersion").to_string();
@@ -569,7 +663,11 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
             }
             Change::Patch(kind, p) => {
                 let def = subresource_type(ctx).2;
-                let rv = p.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("").to_string();
+                let rv = p
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
                 (apply_patch(kind, &view, p, &def)?, rv)
             }
         };
@@ -589,14 +687,21 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
         let prepared = prepare_update(ctx, &current, new, sub)?;
         let Some(prepared) = prepared else {
             // nothing changed: answer the current object, as kube-apiserver does
-            return Ok(Reply::ok(if sub == "scale" { to_scale(ctx.r, &current)? } else { current }));
+            return Ok(Reply::ok(if sub == "scale" {
+                to_scale(ctx.r, &current)?
+            } else {
+                current
+            }));
         };
         if ctx.dry_run() {
             return Ok(Reply::ok(prepared));
         }
         // finalizers emptied on an object being deleted: it goes away now
         if meta(&prepared).is_some_and(|m| m.contains_key("deletionTimestamp"))
-            && meta(&prepared).and_then(|m| m.get("finalizers")).and_then(Value::as_array).is_none_or(|f| f.is_empty())
+            && meta(&prepared)
+                .and_then(|m| m.get("finalizers"))
+                .and_then(Value::as_array)
+                .is_none_or(|f| f.is_empty())
             && !(ctx.r.kind == "Pod" && graceful_pending(&prepared))
         {
             match ctx.state.storage.delete(ctx.r, &ns, &name, cur_rev).await? {
@@ -609,9 +714,18 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
                 Written::Conflict(_) => continue,
             }
         }
-        match ctx.state.storage.update(ctx.r, &ns, &name, &prepared, cur_rev).await? {
+        match ctx
+            .state
+            .storage
+            .update(ctx.r, &ns, &name, &prepared, cur_rev)
+            .await?
+        {
             Written::Ok(obj) => {
-                let out = if sub == "scale" { to_scale(ctx.r, &obj)? } else { obj };
+                let out = if sub == "scale" {
+                    to_scale(ctx.r, &obj)?
+                } else {
+                    obj
+                };
                 return Ok(Reply::ok(out));
             }
             Written::Conflict(_) => {
@@ -626,12 +740,20 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
 }
 
 fn graceful_pending(pod: &Value) -> bool {
-    pod.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0) > 0
+    pod.pointer("/metadata/deletionGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        > 0
 }
 
 /// Computes the object to store from the current one and the requested one, or
 /// `None` when nothing would change.
-fn prepare_update(ctx: &Ctx, current: &Value, mut new: Value, sub: &str) -> ApiResult<Option<Value>> {
+fn prepare_update(
+    ctx: &Ctx,
+    current: &Value,
+    mut new: Value,
+    sub: &str,
+) -> ApiResult<Option<Value>> {
     new["kind"] = json!(ctx.r.kind);
     new["apiVersion"] = json!(ctx.r.api_version());
     match sub {
@@ -648,12 +770,18 @@ fn prepare_update(ctx: &Ctx, current: &Value, mut new: Value, sub: &str) -> ApiR
         }
         "approval" => {
             let mut out = current.clone();
-            out["status"]["conditions"] = new.pointer("/status/conditions").cloned().unwrap_or(json!([]));
+            out["status"]["conditions"] = new
+                .pointer("/status/conditions")
+                .cloned()
+                .unwrap_or(json!([]));
             new = out;
         }
         "finalize" => {
             let mut out = current.clone();
-            out["spec"]["finalizers"] = new.pointer("/spec/finalizers").cloned().unwrap_or(json!([]));
+            out["spec"]["finalizers"] = new
+                .pointer("/spec/finalizers")
+                .cloned()
+                .unwrap_or(json!([]));
             new = out;
         }
         "" | "scale" => {
@@ -667,14 +795,26 @@ fn prepare_update(ctx: &Ctx, current: &Value, mut new: Value, sub: &str) -> ApiR
             }
         }
         other => {
-            return Err(ApiError::not_found(&format!("{}/{other}", ctx.r.resource), ctx.r.group, &ctx.info.name));
+            return Err(ApiError::not_found(
+                &format!("{}/{other}", ctx.r.resource),
+                ctx.r.group,
+                &ctx.info.name,
+            ));
         }
     }
     // metadata the client may not change
     let cur_meta = meta(current).cloned().unwrap_or_default();
     {
         let m = meta_mut(&mut new);
-        for k in ["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+        for k in [
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ] {
             match cur_meta.get(k) {
                 Some(v) => {
                     m.insert(k.into(), v.clone());
@@ -688,7 +828,9 @@ fn prepare_update(ctx: &Ctx, current: &Value, mut new: Value, sub: &str) -> ApiR
         m.remove("selfLink");
         if cur_meta.contains_key("deletionTimestamp") {
             // finalizers may only be removed once deletion started
-            if let (Some(Value::Array(newf)), Some(Value::Array(oldf))) = (m.get("finalizers"), cur_meta.get("finalizers")) {
+            if let (Some(Value::Array(newf)), Some(Value::Array(oldf))) =
+                (m.get("finalizers"), cur_meta.get("finalizers"))
+            {
                 if newf.iter().any(|f| !oldf.contains(f)) {
                     return Err(ApiError::invalid(ctx.r.kind, ctx.r.group, &ctx.info.name,
                         format!("{} \"{}\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted", kind_group(ctx), ctx.info.name), vec![]));
@@ -698,7 +840,11 @@ fn prepare_update(ctx: &Ctx, current: &Value, mut new: Value, sub: &str) -> ApiR
     }
     berth_api::defaults::apply_defaults(ctx.r.group, ctx.r.version, ctx.r.kind, &mut new);
     if tracks_generation(ctx.r.kind) && spec_changed(current, &new) {
-        let g = cur_meta.get("generation").and_then(Value::as_i64).unwrap_or(0) + 1;
+        let g = cur_meta
+            .get("generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            + 1;
         meta_mut(&mut new).insert("generation".into(), json!(g));
     }
     admission::admit_update(ctx, current, &mut new)?;
@@ -738,18 +884,26 @@ pub fn to_scale(r: &ResourceInfo, obj: &Value) -> ApiResult<Value> {
     let m = meta(obj).cloned().unwrap_or_default();
     let selector = obj
         .pointer("/spec/selector")
-        .map(|s| if s.get("matchLabels").is_some() || s.get("matchExpressions").is_some() {
-            berth_api::selectors::LabelSelector::from_label_selector_json(s)
-                .map(|l| l.to_string())
-                .unwrap_or_default()
-        } else {
-            // ReplicationController: a plain map
-            s.as_object()
-                .map(|o| o.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join(","))
-                .unwrap_or_default()
+        .map(|s| {
+            if s.get("matchLabels").is_some() || s.get("matchExpressions").is_some() {
+                berth_api::selectors::LabelSelector::from_label_selector_json(s)
+                    .map(|l| l.to_string())
+                    .unwrap_or_default()
+            } else {
+                // ReplicationController: a plain map
+                s.as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default()
+            }
         })
         .unwrap_or_default();
-    let mut status = json!({"replicas": obj.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0)});
+    let mut status =
+        json!({"replicas": obj.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0)});
     if !selector.is_empty() {
         status["selector"] = json!(selector);
     }
@@ -803,15 +957,29 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> ApiResult<DeleteOptions> {
     if !body.iter().all(u8::is_ascii_whitespace) {
         let v = decode_body(body)?;
         o.grace = v.get("gracePeriodSeconds").and_then(Value::as_i64);
-        o.propagation = v.get("propagationPolicy").and_then(Value::as_str).map(String::from);
-        if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) && o.propagation.is_none() {
+        o.propagation = v
+            .get("propagationPolicy")
+            .and_then(Value::as_str)
+            .map(String::from);
+        if v.get("orphanDependents").and_then(Value::as_bool) == Some(true)
+            && o.propagation.is_none()
+        {
             o.propagation = Some("Orphan".into());
         }
-        o.uid = v.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from);
-        o.rv = v.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(String::from);
+        o.uid = v
+            .pointer("/preconditions/uid")
+            .and_then(Value::as_str)
+            .map(String::from);
+        o.rv = v
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+            .map(String::from);
     }
     if let Some(g) = ctx.q("gracePeriodSeconds") {
-        o.grace = Some(g.parse().map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g}")))?);
+        o.grace = Some(
+            g.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g}")))?,
+        );
     }
     if let Some(p) = ctx.q("propagationPolicy") {
         o.propagation = Some(p.to_string());
@@ -850,7 +1018,11 @@ async fn delete_one(ctx: &Ctx<'_>, name: &str, opts: &DeleteOptions) -> ApiResul
             }
         }
         let mut obj = cur.clone();
-        let mut finalizers: Vec<Value> = meta(&obj).and_then(|m| m.get("finalizers")).and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut finalizers: Vec<Value> = meta(&obj)
+            .and_then(|m| m.get("finalizers"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         match opts.propagation.as_deref() {
             Some("Foreground") if !finalizers.contains(&json!("foregroundDeletion")) => {
                 finalizers.retain(|f| f != "orphan");
@@ -880,7 +1052,12 @@ async fn delete_one(ctx: &Ctx<'_>, name: &str, opts: &DeleteOptions) -> ApiResul
             if ctx.dry_run() {
                 return Ok(obj);
             }
-            match ctx.state.storage.update(ctx.r, &ns, name, &obj, rev).await? {
+            match ctx
+                .state
+                .storage
+                .update(ctx.r, &ns, name, &obj, rev)
+                .await?
+            {
                 Written::Ok(o) => return Ok(o),
                 Written::Conflict(_) => continue,
             }
@@ -888,15 +1065,28 @@ async fn delete_one(ctx: &Ctx<'_>, name: &str, opts: &DeleteOptions) -> ApiResul
         if !finalizers.is_empty() || grace > 0 {
             if already {
                 // shortening the grace period of a terminating pod is allowed
-                let cur_grace = cur.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0);
-                if grace >= cur_grace && finalizers == meta(&cur).and_then(|m| m.get("finalizers")).and_then(Value::as_array).cloned().unwrap_or_default() {
+                let cur_grace = cur
+                    .pointer("/metadata/deletionGracePeriodSeconds")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+                if grace >= cur_grace
+                    && finalizers
+                        == meta(&cur)
+                            .and_then(|m| m.get("finalizers"))
+                            .and_then(Value::as_array)
+                            .cloned()
+                            .unwrap_or_default()
+                {
                     return Ok(cur);
                 }
             }
             if grace > 0 || !finalizers.is_empty() {
                 let ts = chrono::Utc::now() + chrono::Duration::seconds(grace);
                 let m = meta_mut(&mut obj);
-                m.insert("deletionTimestamp".into(), json!(ts.format("%Y-%m-%dT%H:%M:%SZ").to_string()));
+                m.insert(
+                    "deletionTimestamp".into(),
+                    json!(ts.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                );
                 m.insert("deletionGracePeriodSeconds".into(), json!(grace));
                 if finalizers.is_empty() {
                     m.remove("finalizers");
@@ -910,7 +1100,12 @@ async fn delete_one(ctx: &Ctx<'_>, name: &str, opts: &DeleteOptions) -> ApiResul
                     if ctx.dry_run() {
                         return Ok(obj);
                     }
-                    match ctx.state.storage.update(ctx.r, &ns, name, &obj, rev).await? {
+                    match ctx
+                        .state
+                        .storage
+                        .update(ctx.r, &ns, name, &obj, rev)
+                        .await?
+                    {
                         Written::Ok(o) => return Ok(o),
                         Written::Conflict(_) => continue,
                     }
@@ -936,12 +1131,22 @@ fn deletion_grace(ctx: &Ctx, obj: &Value, requested: Option<i64>) -> i64 {
     if ctx.r.kind != "Pod" {
         return 0;
     }
-    let node = obj.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
-    let phase = obj.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+    let node = obj
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let phase = obj
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if node.is_empty() || phase == "Succeeded" || phase == "Failed" {
         return 0;
     }
-    let g = requested.unwrap_or_else(|| obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30));
+    let g = requested.unwrap_or_else(|| {
+        obj.pointer("/spec/terminationGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(30)
+    });
     g.max(0)
 }
 

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -33,15 +32,19 @@ pub fn host_port(ip: IpAddr, port: u16) -> String {
 pub fn tls_acceptor(state: &State) -> anyhow::Result<TlsAcceptor> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(state.pki.serving_cert_pem.as_bytes()).collect::<Result<_, _>>()?;
+        CertificateDer::pem_slice_iter(state.pki.serving_cert_pem.as_bytes())
+            .collect::<Result<_, _>>()?;
     let key = PrivateKeyDer::from_pem_slice(state.pki.serving_key_pem.as_bytes())?;
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_slice_iter(state.pki.ca_cert_pem.as_bytes()) {
         roots.add(c?)?;
     }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .allow_unauthenticated()
-        .build()?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .allow_unauthenticated()
+    .build()?;
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
@@ -51,7 +54,11 @@ pub fn tls_acceptor(state: &State) -> anyhow::Result<TlsAcceptor> {
 }
 
 /// Accepts connections until `shutdown` resolves.
-pub async fn serve(state: Arc<State>, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn serve(
+    state: Arc<State>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let acceptor = tls_acceptor(&state)?;
     tokio::pin!(shutdown);
     loop {
@@ -70,10 +77,11 @@ pub async fn serve(state: Arc<State>, listener: TcpListener, shutdown: impl std:
         let acceptor = acceptor.clone();
         let state = state.clone();
         tokio::spawn(async move {
-            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                Ok(Ok(t)) => t,
-                _ => return,
-            };
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(t)) => t,
+                    _ => return,
+                };
             let cert_user = tls
                 .get_ref()
                 .1
@@ -97,7 +105,11 @@ fn header<'r>(req: &'r Request<Incoming>, name: &str) -> Option<&'r str> {
 }
 
 /// Handles one request.
-pub async fn handle(state: Arc<State>, cert_user: Option<User>, req: Request<Incoming>) -> Response<Body> {
+pub async fn handle(
+    state: Arc<State>,
+    cert_user: Option<User>,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let started = std::time::Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
@@ -119,7 +131,9 @@ async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incomin
     let path = crate::request::percent_decode(req.uri().path());
     let query = parse_query(req.uri().query());
     let accept = header(&req, "accept").map(String::from);
-    let content_type = header(&req, "content-type").unwrap_or("application/json").to_string();
+    let content_type = header(&req, "content-type")
+        .unwrap_or("application/json")
+        .to_string();
 
     // authentication
     let user = match cert_user {
@@ -147,14 +161,9 @@ async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incomin
     }
 
     // body, bounded
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                return ApiError::too_large().into();
-            }
-            return ApiError::bad_request(format!("reading the request body: {e}")).into();
-        }
+    let body = match read_body(req.into_body()).await {
+        Ok(b) => b,
+        Err(reply) => return reply,
     };
 
     if !info.resource_request {
@@ -168,7 +177,8 @@ async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incomin
         ))
         .into();
     }
-    let Some(r) = berth_api::registry::find(&info.api_group, &info.api_version, &info.resource) else {
+    let Some(r) = berth_api::registry::find(&info.api_group, &info.api_version, &info.resource)
+    else {
         return not_found_path();
     };
     let ctx = Ctx {
@@ -183,6 +193,53 @@ async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incomin
         Ok(r) => r,
         Err(e) => e.into(),
     }
+}
+
+/// Reads a request body of at most [`MAX_BODY`] bytes. A larger body is answered 413 after
+/// draining (a bounded amount of) the rest, so HTTP/2 clients read the answer instead of
+/// seeing their stream reset mid-upload.
+async fn read_body(mut body: Incoming) -> Result<Bytes, Reply> {
+    use hyper::body::Body as _;
+    let mut buf = bytes::BytesMut::new();
+    let mut too_large = false;
+    let mut drained = 0usize;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let frame = match tokio::time::timeout_at(
+            deadline,
+            std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)),
+        )
+        .await
+        {
+            Err(_) => {
+                return Err(
+                    ApiError::new(408, "Timeout", "timed out reading the request body").into(),
+                )
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(ApiError::bad_request(format!("reading the request body: {e}")).into())
+            }
+            Ok(Some(Ok(f))) => f,
+        };
+        if let Ok(data) = frame.into_data() {
+            if too_large {
+                drained += data.len();
+                if drained > 8 * MAX_BODY {
+                    break;
+                }
+            } else if buf.len() + data.len() > MAX_BODY {
+                too_large = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(&data);
+            }
+        }
+    }
+    if too_large {
+        return Err(ApiError::too_large().into());
+    }
+    Ok(buf.freeze())
 }
 
 fn is_json_like(content_type: &str) -> bool {
@@ -200,26 +257,49 @@ fn is_json_like(content_type: &str) -> bool {
 }
 
 fn is_cluster_info(info: &RequestInfo) -> bool {
-    info.resource_request && info.verb == "get" && info.namespace == "kube-public" && info.resource == "configmaps" && info.name == "cluster-info"
+    info.resource_request
+        && info.verb == "get"
+        && info.namespace == "kube-public"
+        && info.resource == "configmaps"
+        && info.name == "cluster-info"
 }
 
 fn not_found_path() -> Reply {
-    ApiError::new(404, "NotFound", "the server could not find the requested resource").into()
+    ApiError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
+    .into()
 }
 
 fn not_allowed() -> ApiError {
     ApiError::method_not_allowed("the server does not allow this method on the requested resource")
 }
 
-async fn dispatch(state: &Arc<State>, ctx: &Ctx<'_>, content_type: &str, body: &Bytes) -> Result<Reply, ApiError> {
+async fn dispatch(
+    state: &Arc<State>,
+    ctx: &Ctx<'_>,
+    content_type: &str,
+    body: &Bytes,
+) -> Result<Reply, ApiError> {
     let info = ctx.info;
     let r = ctx.r;
-    if r.namespaced && info.namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch") {
-        return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+    if r.namespaced && info.namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch")
+    {
+        return Err(ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        ));
     }
     if !info.subresource.is_empty() {
         let Some(sub) = r.subresource(&info.subresource) else {
-            return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+            return Err(ApiError::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ));
         };
         let verb = match info.verb.as_str() {
             "list" | "watch" => "get",
@@ -232,11 +312,16 @@ async fn dispatch(state: &Arc<State>, ctx: &Ctx<'_>, content_type: &str, body: &
             ("binding", "create") => special::bind(ctx, body).await,
             ("eviction", "create") => special::evict(ctx, body).await,
             ("token", "create") => special::token(ctx, body).await,
-            ("log" | "exec" | "attach" | "portforward" | "proxy", _) => special::pod_stream(ctx).await,
-            ("status" | "scale" | "approval" | "finalize" | "ephemeralcontainers", "get") => rest::get_subresource(ctx).await,
-            ("status" | "scale" | "approval" | "finalize" | "ephemeralcontainers", "update" | "patch") => {
-                special::modify_view(ctx, content_type, body).await
+            ("log" | "exec" | "attach" | "portforward" | "proxy", _) => {
+                special::pod_stream(ctx).await
             }
+            ("status" | "scale" | "approval" | "finalize" | "ephemeralcontainers", "get") => {
+                rest::get_subresource(ctx).await
+            }
+            (
+                "status" | "scale" | "approval" | "finalize" | "ephemeralcontainers",
+                "update" | "patch",
+            ) => special::modify_view(ctx, content_type, body).await,
             _ => Err(not_allowed()),
         };
     }
@@ -269,7 +354,10 @@ async fn dispatch(state: &Arc<State>, ctx: &Ctx<'_>, content_type: &str, body: &
 
 fn non_resource(state: &State, method: &str, path: &str, accept: Option<&str>) -> Reply {
     if method != "GET" && method != "HEAD" {
-        return ApiError::method_not_allowed("the server does not allow this method on the requested resource").into();
+        return ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )
+        .into();
     }
     let p = path.trim_end_matches('/');
     let server_address = host_port(state.config.advertise_address, state.config.port);
@@ -291,7 +379,9 @@ fn non_resource(state: &State, method: &str, path: &str, accept: Option<&str>) -
             Some(v) => aggregated_reply(discovery::aggregated(false, v), v),
             None => Reply::ok(discovery::api_group_list()),
         },
-        "/api/v1" => discovery::resource_list("", "v1").map(Reply::ok).unwrap_or_else(not_found_path),
+        "/api/v1" => discovery::resource_list("", "v1")
+            .map(Reply::ok)
+            .unwrap_or_else(not_found_path),
         "/openapi/v2" => Reply::Raw {
             code: 200,
             content_type: "application/json",
@@ -306,12 +396,18 @@ fn non_resource(state: &State, method: &str, path: &str, accept: Option<&str>) -
                     ["apis", g, v] => (g, v),
                     _ => return not_found_path(),
                 };
-                return match (berth_api::openapi::v3(group, version), berth_api::openapi::v3_hash(group, version)) {
+                return match (
+                    berth_api::openapi::v3(group, version),
+                    berth_api::openapi::v3_hash(group, version),
+                ) {
                     (Some(doc), Some(hash)) => Reply::Raw {
                         code: 200,
                         content_type: "application/json",
                         body: Bytes::from_static(doc),
-                        headers: vec![("etag", format!("\"{hash}\"")), ("cache-control", "public, immutable".into())],
+                        headers: vec![
+                            ("etag", format!("\"{hash}\"")),
+                            ("cache-control", "public, immutable".into()),
+                        ],
                     },
                     _ => not_found_path(),
                 };
@@ -321,8 +417,12 @@ fn non_resource(state: &State, method: &str, path: &str, accept: Option<&str>) -
             }
             let parts: Vec<&str> = p.trim_start_matches('/').split('/').collect();
             match parts[..] {
-                ["apis", g] => discovery::api_group(g).map(Reply::ok).unwrap_or_else(not_found_path),
-                ["apis", g, v] => discovery::resource_list(g, v).map(Reply::ok).unwrap_or_else(not_found_path),
+                ["apis", g] => discovery::api_group(g)
+                    .map(Reply::ok)
+                    .unwrap_or_else(not_found_path),
+                ["apis", g, v] => discovery::resource_list(g, v)
+                    .map(Reply::ok)
+                    .unwrap_or_else(not_found_path),
                 _ => not_found_path(),
             }
         }
@@ -347,18 +447,27 @@ fn aggregated_reply(doc: serde_json::Value, version: &str) -> Reply {
 /// allowed by the `impersonate` verb, as kube-apiserver's impersonation filter checks.
 fn impersonate(state: &State, user: User, req: &Request<Incoming>) -> Result<User, Reply> {
     let h = req.headers();
-    let as_user = h.get("impersonate-user").and_then(|v| v.to_str().ok()).map(String::from);
+    let as_user = h
+        .get("impersonate-user")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
     let as_groups: Vec<String> = h
         .get_all("impersonate-group")
         .iter()
         .filter_map(|v| v.to_str().ok().map(String::from))
         .collect();
-    let as_uid = h.get("impersonate-uid").and_then(|v| v.to_str().ok()).map(String::from);
+    let as_uid = h
+        .get("impersonate-uid")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
     let Some(name) = as_user else {
         if as_groups.is_empty() && as_uid.is_none() {
             return Ok(user);
         }
-        return Err(ApiError::bad_request("requested impersonation of groups or uid without impersonating a user").into());
+        return Err(ApiError::bad_request(
+            "requested impersonation of groups or uid without impersonating a user",
+        )
+        .into());
     };
     let check = |resource: &str, ns: &str, obj: &str| -> Result<(), Reply> {
         let info = RequestInfo {
@@ -369,14 +478,20 @@ fn impersonate(state: &State, user: User, req: &Request<Incoming>) -> Result<Use
             name: obj.into(),
             ..Default::default()
         };
-        state.rbac.authorize(&user, &info).map_err(|s| Reply::code(403, s))
+        state
+            .rbac
+            .authorize(&user, &info)
+            .map_err(|s| Reply::code(403, s))
     };
     let mut groups = as_groups.clone();
     if let Some(rest) = name.strip_prefix("system:serviceaccount:") {
         let (ns, sa) = rest.split_once(':').unwrap_or(("", rest));
         check("serviceaccounts", ns, sa)?;
         if as_groups.is_empty() {
-            groups = vec!["system:serviceaccounts".into(), format!("system:serviceaccounts:{ns}")];
+            groups = vec![
+                "system:serviceaccounts".into(),
+                format!("system:serviceaccounts:{ns}"),
+            ];
         }
     } else {
         check("users", "", &name)?;

@@ -15,44 +15,87 @@ fn s<'v>(v: &'v Value, p: &str) -> &'v str {
 /// POST pods/{name}/binding or /bindings: assigns a pod to a node.
 pub async fn bind(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
     let b = decode_body(body)?;
-    let pod_name = if ctx.info.name.is_empty() { s(&b, "/metadata/name").to_string() } else { ctx.info.name.clone() };
+    let pod_name = if ctx.info.name.is_empty() {
+        s(&b, "/metadata/name").to_string()
+    } else {
+        ctx.info.name.clone()
+    };
     let node = s(&b, "/target/name").to_string();
     if node.is_empty() {
-        return Err(ApiError::invalid("Binding", "", &pod_name, format!("Binding \"{pod_name}\" is invalid: target.name: Required value"), vec![]));
+        return Err(ApiError::invalid(
+            "Binding",
+            "",
+            &pod_name,
+            format!("Binding \"{pod_name}\" is invalid: target.name: Required value"),
+            vec![],
+        ));
     }
-    let pods = berth_api::registry::find("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
+    let pods =
+        berth_api::registry::find("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
     let ns = ctx.info.namespace.clone();
     for _ in 0..5 {
         let Some(mut pod) = ctx.state.storage.get(pods, &ns, &pod_name).await? else {
             return Err(ApiError::not_found("pods", "", &pod_name));
         };
         if pod.pointer("/metadata/deletionTimestamp").is_some() {
-            return Err(ApiError::conflict("pods", "", &pod_name, "pod is being deleted, cannot be assigned to a host"));
+            return Err(ApiError::conflict(
+                "pods",
+                "",
+                &pod_name,
+                "pod is being deleted, cannot be assigned to a host",
+            ));
         }
         let cur = s(&pod, "/spec/nodeName");
         if !cur.is_empty() {
-            return Err(ApiError::conflict("pods", "", &pod_name, &format!("pod {pod_name} is already assigned to node \"{cur}\"")));
+            return Err(ApiError::conflict(
+                "pods",
+                "",
+                &pod_name,
+                &format!("pod {pod_name} is already assigned to node \"{cur}\""),
+            ));
         }
         if let Some(uid) = b.pointer("/metadata/uid").and_then(Value::as_str) {
             if uid != s(&pod, "/metadata/uid") {
-                return Err(ApiError::conflict("pods", "", &pod_name, "Precondition failed: UID mismatch"));
+                return Err(ApiError::conflict(
+                    "pods",
+                    "",
+                    &pod_name,
+                    "Precondition failed: UID mismatch",
+                ));
             }
         }
         let rev = crate::storage::revision_of(&pod);
         pod["spec"]["nodeName"] = json!(node);
         let cond = json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now_rfc3339()});
-        let conds = pod["status"]["conditions"].as_array().cloned().unwrap_or_default();
-        let mut conds: Vec<Value> = conds.into_iter().filter(|c| c["type"] != "PodScheduled").collect();
+        let conds = pod["status"]["conditions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut conds: Vec<Value> = conds
+            .into_iter()
+            .filter(|c| c["type"] != "PodScheduled")
+            .collect();
         conds.push(cond);
         pod["status"]["conditions"] = json!(conds);
-        if let Some(a) = b.pointer("/metadata/annotations").and_then(Value::as_object) {
+        if let Some(a) = b
+            .pointer("/metadata/annotations")
+            .and_then(Value::as_object)
+        {
             for (k, v) in a {
                 pod["metadata"]["annotations"][k] = v.clone();
             }
         }
-        match ctx.state.storage.update(pods, &ns, &pod_name, &pod, rev).await? {
+        match ctx
+            .state
+            .storage
+            .update(pods, &ns, &pod_name, &pod, rev)
+            .await?
+        {
             crate::storage::Written::Ok(_) => {
-                return Ok(Reply::code(201, json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
+                return Ok(Reply::code(
+                    201,
+                    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+                ))
             }
             crate::storage::Written::Conflict(_) => continue,
         }
@@ -66,29 +109,41 @@ pub async fn evict(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
     let opts = e.get("deleteOptions").cloned().unwrap_or(json!({}));
     let bytes = serde_json::to_vec(&opts).unwrap_or_default();
     rest::delete(ctx, &bytes).await?;
-    Ok(Reply::code(201, json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
+    Ok(Reply::code(
+        201,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+    ))
 }
 
 /// POST serviceaccounts/{name}/token: a TokenRequest (`kubectl create token`).
 pub async fn token(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
     let mut req = decode_body(body)?;
-    let sar = berth_api::registry::find("", "v1", "serviceaccounts").ok_or_else(|| ApiError::internal("no serviceaccounts"))?;
+    let sar = berth_api::registry::find("", "v1", "serviceaccounts")
+        .ok_or_else(|| ApiError::internal("no serviceaccounts"))?;
     let ns = ctx.info.namespace.clone();
     let name = ctx.info.name.clone();
     let Some(sa) = ctx.state.storage.get(sar, &ns, &name).await? else {
         return Err(ApiError::not_found("serviceaccounts", "", &name));
     };
-    let mut exp = req.pointer("/spec/expirationSeconds").and_then(Value::as_i64).unwrap_or(3600);
+    let mut exp = req
+        .pointer("/spec/expirationSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(3600);
     if exp < 600 {
         return Err(ApiError::invalid("TokenRequest", "authentication.k8s.io", &name, format!("TokenRequest.authentication.k8s.io \"{name}\" is invalid: spec.expirationSeconds: Invalid value: {exp}: may not specify a duration less than 10 minutes"), vec![]));
     }
     exp = exp.min(48 * 3600);
     let now = chrono::Utc::now().timestamp();
-    let mut auds: Vec<Value> = req.pointer("/spec/audiences").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut auds: Vec<Value> = req
+        .pointer("/spec/audiences")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if auds.is_empty() {
         auds = vec![json!(crate::jwt::ISSUER)];
     }
-    let mut k8s = json!({"namespace": ns, "serviceaccount": {"name": name, "uid": s(&sa, "/metadata/uid")}});
+    let mut k8s =
+        json!({"namespace": ns, "serviceaccount": {"name": name, "uid": s(&sa, "/metadata/uid")}});
     if let Some(bref) = req.pointer("/spec/boundObjectRef") {
         if bref.get("kind").and_then(Value::as_str) == Some("Pod") {
             k8s["pod"] = json!({"name": bref.get("name").cloned().unwrap_or(json!("")), "uid": bref.get("uid").cloned().unwrap_or(json!(""))});
@@ -100,7 +155,10 @@ pub async fn token(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
         "sub": format!("system:serviceaccount:{ns}:{name}"),
     });
     let token = ctx.state.tokens.sign(&claims).map_err(ApiError::internal)?;
-    let ts = chrono::DateTime::from_timestamp(now + exp, 0).unwrap_or_default().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let ts = chrono::DateTime::from_timestamp(now + exp, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     req["kind"] = json!("TokenRequest");
     req["apiVersion"] = json!("authentication.k8s.io/v1");
     req["metadata"] = json!({"name": name, "namespace": ns, "creationTimestamp": null});
@@ -134,8 +192,12 @@ pub async fn review(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
         "TokenReview" => {
             let token = s(&req, "/spec/token").to_string();
             match crate::authn::user_from_token(ctx.state, &token).await {
-                Some(u) => req["status"] = json!({"authenticated": true, "user": user_info(&u), "audiences": [crate::jwt::ISSUER]}),
-                None => req["status"] = json!({"authenticated": false, "error": "invalid bearer token"}),
+                Some(u) => {
+                    req["status"] = json!({"authenticated": true, "user": user_info(&u), "audiences": [crate::jwt::ISSUER]})
+                }
+                None => {
+                    req["status"] = json!({"authenticated": false, "error": "invalid bearer token"})
+                }
             }
         }
         "SelfSubjectAccessReview" | "SubjectAccessReview" | "LocalSubjectAccessReview" => {
@@ -145,7 +207,15 @@ pub async fn review(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
                 User {
                     name: s(&req, "/spec/user").to_string(),
                     uid: s(&req, "/spec/uid").to_string(),
-                    groups: req.pointer("/spec/groups").and_then(Value::as_array).map(|g| g.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default(),
+                    groups: req
+                        .pointer("/spec/groups")
+                        .and_then(Value::as_array)
+                        .map(|g| {
+                            g.iter()
+                                .filter_map(|x| x.as_str().map(String::from))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 }
             };
             let info = if let Some(ra) = req.pointer("/spec/resourceAttributes") {
@@ -165,7 +235,10 @@ pub async fn review(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
                     path: String::new(),
                 }
             } else {
-                let na = req.pointer("/spec/nonResourceAttributes").cloned().unwrap_or(json!({}));
+                let na = req
+                    .pointer("/spec/nonResourceAttributes")
+                    .cloned()
+                    .unwrap_or(json!({}));
                 crate::request::RequestInfo {
                     resource_request: false,
                     verb: s(&na, "/verb").to_string(),
@@ -181,20 +254,33 @@ pub async fn review(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
         "SelfSubjectRulesReview" => {
             req["status"] = json!({"resourceRules": [], "nonResourceRules": [], "incomplete": true, "evaluationError": "rules review is not supported by berth yet"});
         }
-        _ => return Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource")),
+        _ => {
+            return Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ))
+        }
     }
     Ok(Reply::code(201, req))
 }
 
 /// Streaming pod subresources (log, exec, attach, portforward, proxy) need a node agent.
 pub async fn pod_stream(ctx: &Ctx<'_>) -> ApiResult<Reply> {
-    let pods = berth_api::registry::find("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
-    let Some(pod) = ctx.state.storage.get(pods, &ctx.info.namespace, &ctx.info.name).await? else {
+    let pods =
+        berth_api::registry::find("", "v1", "pods").ok_or_else(|| ApiError::internal("no pods"))?;
+    let Some(pod) = ctx
+        .state
+        .storage
+        .get(pods, &ctx.info.namespace, &ctx.info.name)
+        .await?
+    else {
         return Err(ApiError::not_found("pods", "", &ctx.info.name));
     };
     let node = s(&pod, "/spec/nodeName");
     if node.is_empty() {
-        return Err(ApiError::bad_request(format!("pod {} does not have a host assigned", ctx.info.name)));
+        return Err(ApiError::bad_request(format!(
+            "pod {} does not have a host assigned",
+            ctx.info.name
+        )));
     }
     Err(ApiError::service_unavailable(format!(
         "pods/{} is not available: no berth node agent serves node \"{node}\" yet",

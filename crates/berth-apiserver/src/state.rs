@@ -39,9 +39,17 @@ impl Config {
 
 /// Parses `a.b.c.d/n` (IPv4), normalizing the address to the network.
 pub fn parse_cidr(s: &str) -> Result<(Ipv4Addr, u8), String> {
-    let (ip, bits) = s.split_once('/').ok_or_else(|| format!("invalid CIDR {s:?}: expected a.b.c.d/n"))?;
-    let ip: Ipv4Addr = ip.parse().map_err(|_| format!("invalid CIDR {s:?}: bad IPv4 address"))?;
-    let bits: u8 = bits.parse().ok().filter(|b| (8..=30).contains(b)).ok_or_else(|| format!("invalid CIDR {s:?}: prefix length must be 8..30"))?;
+    let (ip, bits) = s
+        .split_once('/')
+        .ok_or_else(|| format!("invalid CIDR {s:?}: expected a.b.c.d/n"))?;
+    let ip: Ipv4Addr = ip
+        .parse()
+        .map_err(|_| format!("invalid CIDR {s:?}: bad IPv4 address"))?;
+    let bits: u8 = bits
+        .parse()
+        .ok()
+        .filter(|b| (8..=30).contains(b))
+        .ok_or_else(|| format!("invalid CIDR {s:?}: prefix length must be 8..30"))?;
     let mask = u32::MAX << (32 - bits);
     Ok((Ipv4Addr::from(u32::from(ip) & mask), bits))
 }

@@ -46,20 +46,31 @@ impl ApiError {
     }
 
     pub fn not_found(resource: &str, group: &str, name: &str) -> ApiError {
-        ApiError::new(404, "NotFound", format!("{} \"{name}\" not found", qualified(resource, group)))
-            .with_details(name, group, resource)
+        ApiError::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", qualified(resource, group)),
+        )
+        .with_details(name, group, resource)
     }
 
     pub fn already_exists(resource: &str, group: &str, name: &str) -> ApiError {
-        ApiError::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", qualified(resource, group)))
-            .with_details(name, group, resource)
+        ApiError::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{name}\" already exists", qualified(resource, group)),
+        )
+        .with_details(name, group, resource)
     }
 
     pub fn conflict(resource: &str, group: &str, name: &str, why: &str) -> ApiError {
         ApiError::new(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} \"{name}\": {why}", qualified(resource, group)),
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": {why}",
+                qualified(resource, group)
+            ),
         )
         .with_details(name, group, resource)
     }
@@ -94,14 +105,24 @@ impl ApiError {
     }
 
     pub fn too_large() -> ApiError {
-        ApiError::new(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
+        ApiError::new(
+            413,
+            "RequestEntityTooLarge",
+            "Request entity too large: limit is 3145728",
+        )
     }
 
     pub fn unsupported_media(message: impl Into<String>) -> ApiError {
         ApiError::new(415, "UnsupportedMediaType", message)
     }
 
-    pub fn invalid(kind: &str, group: &str, name: &str, message: String, causes: Vec<Value>) -> ApiError {
+    pub fn invalid(
+        kind: &str,
+        group: &str,
+        name: &str,
+        message: String,
+        causes: Vec<Value>,
+    ) -> ApiError {
         let mut e = ApiError::new(422, "Invalid", message).with_details(name, group, kind);
         if let Some(Value::Object(d)) = &mut e.details {
             d.insert("causes".into(), Value::Array(causes));
@@ -110,7 +131,11 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
+        ApiError::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {}", message.into()),
+        )
     }
 
     pub fn timeout(message: impl Into<String>) -> ApiError {
@@ -146,9 +171,12 @@ impl ApiError {
 impl From<berth_store::StoreError> for ApiError {
     fn from(e: berth_store::StoreError) -> ApiError {
         match e {
-            berth_store::StoreError::Compacted { requested, compact_revision } => {
-                ApiError::gone(format!("too old resource version: {requested} ({compact_revision})"))
-            }
+            berth_store::StoreError::Compacted {
+                requested,
+                compact_revision,
+            } => ApiError::gone(format!(
+                "too old resource version: {requested} ({compact_revision})"
+            )),
             berth_store::StoreError::FutureRevision { .. } => {
                 ApiError::timeout("Too large resource version")
             }

@@ -29,7 +29,11 @@ fn group_segment(r: &ResourceInfo) -> &'static str {
 /// The key of one object: `/registry/<group>/<resource>/[<namespace>/]<name>`.
 pub fn key(r: &ResourceInfo, namespace: &str, name: &str) -> String {
     if r.namespaced {
-        format!("/registry/{}/{}/{namespace}/{name}", group_segment(r), r.resource)
+        format!(
+            "/registry/{}/{}/{namespace}/{name}",
+            group_segment(r),
+            r.resource
+        )
     } else {
         format!("/registry/{}/{}/{name}", group_segment(r), r.resource)
     }
@@ -96,7 +100,13 @@ impl Storage {
     }
 
     /// Creates an object; `None` if the key exists.
-    pub async fn create(&self, r: &ResourceInfo, ns: &str, name: &str, obj: &Value) -> ApiResult<Option<Value>> {
+    pub async fn create(
+        &self,
+        r: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        obj: &Value,
+    ) -> ApiResult<Option<Value>> {
         match self.store.create(&key(r, ns, name), encode(obj)?).await? {
             TxnOutcome::Applied(kv) => Ok(Some(decode_at(&encode(obj)?, kv.mod_revision)?)),
             TxnOutcome::Conflict(_) => Ok(None),
@@ -104,19 +114,40 @@ impl Storage {
     }
 
     /// Replaces an object if it is still at revision `expected`.
-    pub async fn update(&self, r: &ResourceInfo, ns: &str, name: &str, obj: &Value, expected: Revision) -> ApiResult<Written> {
+    pub async fn update(
+        &self,
+        r: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        obj: &Value,
+        expected: Revision,
+    ) -> ApiResult<Written> {
         let bytes = encode(obj)?;
-        match self.store.update(&key(r, ns, name), bytes.clone(), expected).await? {
+        match self
+            .store
+            .update(&key(r, ns, name), bytes.clone(), expected)
+            .await?
+        {
             TxnOutcome::Applied(kv) => Ok(Written::Ok(decode_at(&bytes, kv.mod_revision)?)),
-            TxnOutcome::Conflict(cur) => Ok(Written::Conflict(cur.as_ref().map(decode).transpose()?)),
+            TxnOutcome::Conflict(cur) => {
+                Ok(Written::Conflict(cur.as_ref().map(decode).transpose()?))
+            }
         }
     }
 
     /// Deletes an object if it is still at revision `expected`; returns its last state.
-    pub async fn delete(&self, r: &ResourceInfo, ns: &str, name: &str, expected: Revision) -> ApiResult<Written> {
+    pub async fn delete(
+        &self,
+        r: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        expected: Revision,
+    ) -> ApiResult<Written> {
         match self.store.delete(&key(r, ns, name), expected).await? {
             TxnOutcome::Applied((kv, _rev)) => Ok(Written::Ok(decode(&kv)?)),
-            TxnOutcome::Conflict(cur) => Ok(Written::Conflict(cur.as_ref().map(decode).transpose()?)),
+            TxnOutcome::Conflict(cur) => {
+                Ok(Written::Conflict(cur.as_ref().map(decode).transpose()?))
+            }
         }
     }
 }

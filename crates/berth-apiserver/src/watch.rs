@@ -21,13 +21,28 @@ const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
 /// GET with `watch=true`.
 pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let filter = Filter::from_query(ctx)?;
-    let q = |k: &str| ctx.query.get(k).map(String::as_str).filter(|s| !s.is_empty());
-    let prefix = storage::prefix(ctx.r, if ctx.r.namespaced { &ctx.info.namespace } else { "" });
+    let q = |k: &str| {
+        ctx.query
+            .get(k)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let prefix = storage::prefix(
+        ctx.r,
+        if ctx.r.namespaced {
+            &ctx.info.namespace
+        } else {
+            ""
+        },
+    );
     let rv = q("resourceVersion").unwrap_or("");
     let send_initial = q("sendInitialEvents") == Some("true");
     let bookmarks = q("allowWatchBookmarks") == Some("true");
     let timeout = match q("timeoutSeconds") {
-        Some(t) => Duration::from_secs(t.parse().map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t}")))?),
+        Some(t) => Duration::from_secs(
+            t.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t}")))?,
+        ),
         None => {
             let mut b = [0u8; 2];
             let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
@@ -50,12 +65,21 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     };
     let stream = match state.storage.store.watch(&prefix, start).await {
         Ok(s) => s,
-        Err(StoreError::Compacted { requested, compact_revision }) => {
+        Err(StoreError::Compacted {
+            requested,
+            compact_revision,
+        }) => {
             // kube-apiserver answers 200 and a single ERROR event with 410
             let (tx, rx) = mpsc::channel(2);
-            let status = ApiError::gone(format!("too old resource version: {requested} ({compact_revision})")).to_status();
+            let status = ApiError::gone(format!(
+                "too old resource version: {requested} ({compact_revision})"
+            ))
+            .to_status();
             let _ = tx.try_send(line("ERROR", &status));
-            return Ok(Reply::Stream { content_type: "application/json", rx });
+            return Ok(Reply::Stream {
+                content_type: "application/json",
+                rx,
+            });
         }
         Err(e) => return Err(e.into()),
     };
@@ -66,8 +90,16 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     tokio::spawn(async move {
         let render = |obj: Value| -> Value {
             match rendering {
-                Rendering::Table => berth_api::table::table(kind, &[obj], berth_api::table::IncludeObject::Metadata, chrono::Utc::now(), json!({})),
-                Rendering::PartialMetadata => json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata").cloned().unwrap_or(json!({}))}),
+                Rendering::Table => berth_api::table::table(
+                    kind,
+                    &[obj],
+                    berth_api::table::IncludeObject::Metadata,
+                    chrono::Utc::now(),
+                    json!({}),
+                ),
+                Rendering::PartialMetadata => {
+                    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata").cloned().unwrap_or(json!({}))})
+                }
                 Rendering::Object => obj,
             }
         };
@@ -81,7 +113,10 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
             if end {
                 m["annotations"] = json!({"k8s.io/initial-events-end": "true"});
             }
-            line("BOOKMARK", &json!({"kind": kind, "apiVersion": api_version, "metadata": m}))
+            line(
+                "BOOKMARK",
+                &json!({"kind": kind, "apiVersion": api_version, "metadata": m}),
+            )
         };
         let mut last_rev = start;
         if send_initial && bookmarks && tx.send(bookmark(last_rev, true)).await.is_err() {
@@ -89,7 +124,8 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         }
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
         let mut stream = stream;
         loop {
             tokio::select! {
@@ -121,7 +157,10 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
             }
         }
     });
-    Ok(Reply::Stream { content_type: "application/json", rx })
+    Ok(Reply::Stream {
+        content_type: "application/json",
+        rx,
+    })
 }
 
 /// Turns a store event into a watch event type and object, applying the filter with

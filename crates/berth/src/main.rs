@@ -8,7 +8,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "berth", version, about = "A Kubernetes-compatible cluster in one binary")]
+#[command(
+    name = "berth",
+    version,
+    about = "A Kubernetes-compatible cluster in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,12 +87,18 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
     let config = berth_apiserver::Config {
         data_dir: args.data_dir,
         bind_address: args.bind_address,
-        advertise_address: args.advertise_address.unwrap_or_else(default_advertise_address),
+        advertise_address: args
+            .advertise_address
+            .unwrap_or_else(default_advertise_address),
         port: args.https_listen_port,
         write_kubeconfig: args.write_kubeconfig,
         datastore_endpoints: endpoints,
-        service_cidr: berth_apiserver::parse_cidr(&args.service_cidr).map_err(anyhow::Error::msg).context("--service-cidr")?,
-        cluster_cidr: berth_apiserver::parse_cidr(&args.cluster_cidr).map_err(anyhow::Error::msg).context("--cluster-cidr")?,
+        service_cidr: berth_apiserver::parse_cidr(&args.service_cidr)
+            .map_err(anyhow::Error::msg)
+            .context("--service-cidr")?,
+        cluster_cidr: berth_apiserver::parse_cidr(&args.cluster_cidr)
+            .map_err(anyhow::Error::msg)
+            .context("--cluster-cidr")?,
         node_port_range: (30000, 32767),
         default_not_ready_toleration_seconds: args.default_not_ready_toleration_seconds,
         default_unreachable_toleration_seconds: args.default_unreachable_toleration_seconds,
@@ -97,7 +107,8 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
         tracing::warn!("the node agent is not part of this build yet; running the control plane only (as with --disable-agent)");
     }
     let shutdown = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
@@ -122,7 +133,9 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Command::Server(args) => rt.block_on(server(args)),
     }

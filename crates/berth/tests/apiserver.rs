@@ -15,12 +15,17 @@ fn fresh_server_has_kubeadm_defaults() {
         }
         let svc = s.k_with(bin, &["get", "svc"]);
         assert!(svc.contains("NAME") && svc.contains("CLUSTER-IP"), "{svc}");
-        assert!(svc.contains("kubernetes") && svc.contains("10.96.0.1") && svc.contains("443/TCP"), "{svc}");
+        assert!(
+            svc.contains("kubernetes") && svc.contains("10.96.0.1") && svc.contains("443/TCP"),
+            "{svc}"
+        );
     }
     let ep = s.kj(&["get", "endpoints", "kubernetes"]);
     assert_eq!(ep["subsets"][0]["addresses"][0]["ip"], "127.0.0.1");
     let ci = s.kj(&["-n", "kube-public", "get", "cm", "cluster-info"]);
-    assert!(ci["data"]["kubeconfig"].as_str().is_some_and(|k| k.contains("certificate-authority-data")));
+    assert!(ci["data"]["kubeconfig"]
+        .as_str()
+        .is_some_and(|k| k.contains("certificate-authority-data")));
     let sa = s.kj(&["get", "sa", "default"]);
     assert_eq!(sa["metadata"]["name"], "default");
 }
@@ -32,7 +37,8 @@ fn health_version_and_anonymous_access() {
         let o = s.curl(&[&format!("{}{p}", s.url)]);
         assert_eq!(String::from_utf8_lossy(&o.stdout), "ok", "{p}");
     }
-    let v: Value = serde_json::from_slice(&s.curl(&[&format!("{}/version", s.url)]).stdout).expect("version json");
+    let v: Value = serde_json::from_slice(&s.curl(&[&format!("{}/version", s.url)]).stdout)
+        .expect("version json");
     assert_eq!(v["major"], "1");
     assert_eq!(v["minor"], "33");
     // anonymous: 401 with a Status, as the workshop's `curl -k https://10.96.0.1` shows
@@ -40,7 +46,11 @@ fn health_version_and_anonymous_access() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.ends_with("401"), "{out}");
     assert!(out.contains("\"reason\":\"Unauthorized\""), "{out}");
-    let o = s.curl(&["-w", "\n%{http_code}", &format!("{}/api/v1/namespaces/default/pods", s.url)]);
+    let o = s.curl(&[
+        "-w",
+        "\n%{http_code}",
+        &format!("{}/api/v1/namespaces/default/pods", s.url),
+    ]);
     assert!(String::from_utf8_lossy(&o.stdout).ends_with("401"));
 }
 
@@ -49,8 +59,23 @@ fn discovery_short_names_and_all_category() {
     let s = Server::start();
     for bin in [KUBECTL_NEW, KUBECTL_OLD] {
         let out = s.k_with(bin, &["api-resources"]);
-        for (name, short) in [("nodes", "no"), ("pods", "po"), ("services", "svc"), ("namespaces", "ns"), ("deployments", "deploy"), ("replicasets", "rs"), ("daemonsets", "ds"), ("configmaps", "cm"), ("endpoints", "ep"), ("serviceaccounts", "sa"), ("cronjobs", "cj")] {
-            let line = out.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{bin}: {name} missing:\n{out}"));
+        for (name, short) in [
+            ("nodes", "no"),
+            ("pods", "po"),
+            ("services", "svc"),
+            ("namespaces", "ns"),
+            ("deployments", "deploy"),
+            ("replicasets", "rs"),
+            ("daemonsets", "ds"),
+            ("configmaps", "cm"),
+            ("endpoints", "ep"),
+            ("serviceaccounts", "sa"),
+            ("cronjobs", "cj"),
+        ] {
+            let line = out
+                .lines()
+                .find(|l| l.starts_with(&format!("{name} ")))
+                .unwrap_or_else(|| panic!("{bin}: {name} missing:\n{out}"));
             assert!(line.split_whitespace().any(|w| w == short), "{bin}: {line}");
         }
         s.k_with(bin, &["get", "no"]);
@@ -61,7 +86,10 @@ fn discovery_short_names_and_all_category() {
 #[test]
 fn deployment_defaults_scale_and_set_image() {
     let s = Server::start();
-    s.k_with(KUBECTL_OLD, &["create", "deployment", "web", "--image=nginx"]);
+    s.k_with(
+        KUBECTL_OLD,
+        &["create", "deployment", "web", "--image=nginx"],
+    );
     let d = s.kj(&["get", "deploy", "web"]);
     assert_eq!(d["spec"]["replicas"], 1);
     assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
@@ -78,34 +106,84 @@ fn deployment_defaults_scale_and_set_image() {
     assert_eq!(d["metadata"]["generation"], 2);
     s.k(&["set", "image", "deploy", "web", "nginx=nginx:1.25"]);
     let d = s.kj(&["get", "deploy", "web"]);
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.25");
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "Always");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.25"
+    );
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+        "Always"
+    );
     // the seed's strategic merge patch keeps the rest of the container
     s.k(&["patch", "deployment", "web", "-p", "\nspec:\n  template:\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:latest\n  strategy:\n    rollingUpdate:\n      maxUnavailable: 0\n      maxSurge: 3\n  minReadySeconds: 10\n"]);
     let d = s.kj(&["get", "deploy", "web"]);
     assert_eq!(d["spec"]["minReadySeconds"], 10);
     assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], 3);
     assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
-    let cs = d["spec"]["template"]["spec"]["containers"].as_array().expect("containers");
+    let cs = d["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .expect("containers");
     assert_eq!(cs.len(), 1);
     assert_eq!(cs[0]["image"], "nginx:latest");
     assert_eq!(cs[0]["terminationMessagePolicy"], "File");
     let table = s.k(&["get", "deploy"]);
-    assert!(table.starts_with("NAME") && table.contains("UP-TO-DATE") && table.contains("0/8"), "{table}");
+    assert!(
+        table.starts_with("NAME") && table.contains("UP-TO-DATE") && table.contains("0/8"),
+        "{table}"
+    );
 }
 
 #[test]
 fn kubectl_create_commands_of_every_version() {
     // kubectl 1.32+ sends protobuf bodies for typed creates
     let s = Server::start();
-    for (i, bin) in [KUBECTL_NEW, "/usr/lib/google-cloud-sdk/bin/kubectl.1.32", KUBECTL_OLD].iter().enumerate() {
-        s.k_with(bin, &["create", "deployment", &format!("d{i}"), "--image=nginx"]);
-        s.k_with(bin, &["create", "configmap", &format!("c{i}"), "--from-literal=a=b"]);
-        s.k_with(bin, &["create", "secret", "generic", &format!("s{i}"), "--from-literal=a=b"]);
+    for (i, bin) in [
+        KUBECTL_NEW,
+        "/usr/lib/google-cloud-sdk/bin/kubectl.1.32",
+        KUBECTL_OLD,
+    ]
+    .iter()
+    .enumerate()
+    {
+        s.k_with(
+            bin,
+            &["create", "deployment", &format!("d{i}"), "--image=nginx"],
+        );
+        s.k_with(
+            bin,
+            &[
+                "create",
+                "configmap",
+                &format!("c{i}"),
+                "--from-literal=a=b",
+            ],
+        );
+        s.k_with(
+            bin,
+            &[
+                "create",
+                "secret",
+                "generic",
+                &format!("s{i}"),
+                "--from-literal=a=b",
+            ],
+        );
         s.k_with(bin, &["create", "namespace", &format!("ns{i}")]);
-        s.k_with(bin, &["create", "service", "nodeport", &format!("np{i}"), "--tcp=80"]);
+        s.k_with(
+            bin,
+            &[
+                "create",
+                "service",
+                "nodeport",
+                &format!("np{i}"),
+                "--tcp=80",
+            ],
+        );
         s.k_with(bin, &["create", "token", "default"]);
-        assert_eq!(s.k_with(bin, &["auth", "can-i", "get", "pods"]).trim(), "yes");
+        assert_eq!(
+            s.k_with(bin, &["auth", "can-i", "get", "pods"]).trim(),
+            "yes"
+        );
     }
     let c = s.kj(&["get", "cm", "c0"]);
     assert_eq!(c["data"]["a"], "b");
@@ -116,40 +194,103 @@ fn kubectl_create_commands_of_every_version() {
 #[test]
 fn services_allocate_cluster_ips_and_node_ports() {
     let s = Server::start();
-    s.k_with(KUBECTL_OLD, &["create", "service", "nodeport", "webui", "--tcp=80", "--node-port=30001"]);
+    s.k_with(
+        KUBECTL_OLD,
+        &[
+            "create",
+            "service",
+            "nodeport",
+            "webui",
+            "--tcp=80",
+            "--node-port=30001",
+        ],
+    );
     let svc = s.kj(&["get", "svc", "webui"]);
     assert_eq!(svc["spec"]["ports"][0]["nodePort"], 30001);
-    let ip = svc["spec"]["clusterIP"].as_str().expect("clusterIP").to_string();
+    let ip = svc["spec"]["clusterIP"]
+        .as_str()
+        .expect("clusterIP")
+        .to_string();
     assert!(ip.starts_with("10."), "{ip}");
-    let err = String::from_utf8_lossy(&s.kubectl_with(KUBECTL_OLD, &["create", "service", "nodeport", "other", "--tcp=80", "--node-port=30001"]).stderr).into_owned();
+    let err = String::from_utf8_lossy(
+        &s.kubectl_with(
+            KUBECTL_OLD,
+            &[
+                "create",
+                "service",
+                "nodeport",
+                "other",
+                "--tcp=80",
+                "--node-port=30001",
+            ],
+        )
+        .stderr,
+    )
+    .into_owned();
     assert!(err.contains("provided port is already allocated"), "{err}");
     let out = s.k(&["get", "svc", "webui"]);
     assert!(out.contains("80:30001/TCP"), "{out}");
     // clusterIP is immutable
-    let err = s.k_err(&["patch", "svc", "webui", "-p", r#"{"spec":{"clusterIP":"10.96.0.99"}}"#]);
-    assert!(err.contains("field is immutable"), "{err}");
+    let err = s.k_err(&[
+        "patch",
+        "svc",
+        "webui",
+        "-p",
+        r#"{"spec":{"clusterIP":"10.96.0.99"}}"#,
+    ]);
+    assert!(err.contains("may not change once set"), "{err}");
     // deleting frees the node port
     s.k(&["delete", "svc", "webui"]);
-    s.k_with(KUBECTL_OLD, &["create", "service", "nodeport", "again", "--tcp=80", "--node-port=30001"]);
+    s.k_with(
+        KUBECTL_OLD,
+        &[
+            "create",
+            "service",
+            "nodeport",
+            "again",
+            "--tcp=80",
+            "--node-port=30001",
+        ],
+    );
 }
 
 #[test]
 fn daemonset_cast_from_deployment_needs_validate_false() {
     let s = Server::start();
-    s.k_with(KUBECTL_OLD, &["create", "deployment", "rng", "--image=dockercoins/rng:v0.1"]);
-    let yaml = s.k(&["get", "deploy", "rng", "-o", "yaml"]).replace("kind: Deployment", "kind: DaemonSet");
+    s.k_with(
+        KUBECTL_OLD,
+        &[
+            "create",
+            "deployment",
+            "rng",
+            "--image=dockercoins/rng:v0.1",
+        ],
+    );
+    let yaml = s
+        .k(&["get", "deploy", "rng", "-o", "yaml"])
+        .replace("kind: Deployment", "kind: DaemonSet");
     let path = s.dir.path().join("rng.yml");
     std::fs::write(&path, &yaml).expect("write");
     let p = path.to_str().expect("path");
     for bin in [KUBECTL_NEW, KUBECTL_OLD] {
         let o = s.kubectl_with(bin, &["apply", "-f", p]);
-        assert!(!o.status.success(), "{bin} accepted a DaemonSet with replicas");
+        assert!(
+            !o.status.success(),
+            "{bin} accepted a DaemonSet with replicas"
+        );
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("unknown field \"spec.replicas\"") && err.contains("unknown field \"spec.strategy\""), "{bin}: {err}");
+        assert!(
+            err.contains("unknown field \"spec.replicas\"")
+                && err.contains("unknown field \"spec.strategy\""),
+            "{bin}: {err}"
+        );
     }
     s.k(&["apply", "-f", p, "--validate=false"]);
     let all = s.k(&["get", "all"]);
-    assert!(all.contains("deployment.apps/rng") && all.contains("daemonset.apps/rng"), "{all}");
+    assert!(
+        all.contains("deployment.apps/rng") && all.contains("daemonset.apps/rng"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -157,23 +298,73 @@ fn rbac_denies_with_kube_apiserver_message() {
     let s = Server::start();
     s.k(&["create", "sa", "nobody"]);
     let token = s.k(&["create", "token", "nobody"]).trim().to_string();
-    let o = s.curl(&["-H", &format!("Authorization: Bearer {token}"), &format!("{}/api/v1/namespaces/default/secrets", s.url)]);
+    let o = s.curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("{}/api/v1/namespaces/default/secrets", s.url),
+    ]);
     let st: Value = serde_json::from_slice(&o.stdout).expect("status");
     assert_eq!(st["code"], 403);
     assert_eq!(st["reason"], "Forbidden");
     let msg = st["message"].as_str().unwrap_or_default();
     assert!(msg.contains(r#"User "system:serviceaccount:default:nobody" cannot list resource "secrets" in API group "" in the namespace "default""#), "{msg}");
-    assert_eq!(s.k(&["auth", "can-i", "list", "secrets", "--as=system:serviceaccount:default:nobody"]).trim(), "no");
+    assert_eq!(
+        s.k(&[
+            "auth",
+            "can-i",
+            "list",
+            "secrets",
+            "--as=system:serviceaccount:default:nobody"
+        ])
+        .trim(),
+        "no"
+    );
     // a RoleBinding to the aggregated `view` role grants reading pods in that namespace only
-    s.k(&["create", "rolebinding", "nobody-view", "--clusterrole=view", "--serviceaccount=default:nobody"]);
-    assert!(eventually(10, || s.k(&["auth", "can-i", "list", "pods", "--as=system:serviceaccount:default:nobody"]).trim() == "yes"));
-    let o = s.kubectl_with(KUBECTL_NEW, &["auth", "can-i", "list", "pods", "-n", "kube-system", "--as=system:serviceaccount:default:nobody"]);
+    s.k(&[
+        "create",
+        "rolebinding",
+        "nobody-view",
+        "--clusterrole=view",
+        "--serviceaccount=default:nobody",
+    ]);
+    assert!(eventually(10, || s
+        .k(&[
+            "auth",
+            "can-i",
+            "list",
+            "pods",
+            "--as=system:serviceaccount:default:nobody"
+        ])
+        .trim()
+        == "yes"));
+    let o = s.kubectl_with(
+        KUBECTL_NEW,
+        &[
+            "auth",
+            "can-i",
+            "list",
+            "pods",
+            "-n",
+            "kube-system",
+            "--as=system:serviceaccount:default:nobody",
+        ],
+    );
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "no");
-    let o = s.curl(&["-H", &format!("Authorization: Bearer {token}"), &format!("{}/api/v1/namespaces/default/pods", s.url)]);
+    let o = s.curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("{}/api/v1/namespaces/default/pods", s.url),
+    ]);
     let list: Value = serde_json::from_slice(&o.stdout).expect("list");
     assert_eq!(list["kind"], "PodList");
     // a bad token is 401
-    let o = s.curl(&["-w", "\n%{http_code}", "-H", "Authorization: Bearer abc.def", &format!("{}/api", s.url)]);
+    let o = s.curl(&[
+        "-w",
+        "\n%{http_code}",
+        "-H",
+        "Authorization: Bearer abc.def",
+        &format!("{}/api", s.url),
+    ]);
     assert!(String::from_utf8_lossy(&o.stdout).ends_with("401"));
 }
 
@@ -193,7 +384,10 @@ fn conflicts_pagination_and_watch() {
     }
     let all = s.kj(&["get", "cm", "--chunk-size=7"]);
     assert_eq!(all["items"].as_array().map(Vec::len), Some(27));
-    let o = s.curl_admin(&[&format!("{}/api/v1/namespaces/default/configmaps?limit=10", s.url)]);
+    let o = s.curl_admin(&[&format!(
+        "{}/api/v1/namespaces/default/configmaps?limit=10",
+        s.url
+    )]);
     let page: Value = serde_json::from_slice(&o.stdout).expect("page");
     assert_eq!(page["items"].as_array().map(Vec::len), Some(10));
     assert!(page["metadata"]["continue"].is_string());
@@ -202,9 +396,15 @@ fn conflicts_pagination_and_watch() {
     let sel = s.kj(&["get", "cm", "-l", "tier in (x)"]);
     assert_eq!(sel["items"].as_array().map(Vec::len), Some(2));
     let bad = s.k_err(&["get", "cm", "-l", "tier in x"]);
-    assert!(bad.contains("Error from server (BadRequest)") || bad.contains("unable to parse"), "{bad}");
+    assert!(
+        bad.contains("Error from server (BadRequest)") || bad.contains("unable to parse"),
+        "{bad}"
+    );
     // watch from a resourceVersion sees a change
-    let rv = s.kj(&["get", "cm", "c"])["metadata"]["resourceVersion"].as_str().unwrap_or("0").to_string();
+    let rv = s.kj(&["get", "cm", "c"])["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("0")
+        .to_string();
     s.k(&["patch", "cm", "c", "-p", r#"{"data":{"a":"4"}}"#]);
     let o = s.curl_admin(&["-m", "3", &format!("{}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1&fieldSelector=metadata.name%3Dc", s.url)]);
     let text = String::from_utf8_lossy(&o.stdout);
@@ -217,18 +417,61 @@ fn conflicts_pagination_and_watch() {
 fn bad_input_gets_status_errors() {
     let s = Server::start();
     let url = format!("{}/api/v1/namespaces/default/configmaps", s.url);
-    let o = s.curl_admin(&["-w", "\n%{http_code}", "-X", "POST", "-H", "Content-Type: application/json", "-d", "{not json", &url]);
+    let o = s.curl_admin(&[
+        "-w",
+        "\n%{http_code}",
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        "{not json",
+        &url,
+    ]);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.ends_with("400") && out.contains("\"kind\":\"Status\""), "{out}");
+    assert!(
+        out.ends_with("400") && out.contains("\"kind\":\"Status\""),
+        "{out}"
+    );
     let big = s.dir.path().join("big.json");
-    std::fs::write(&big, format!("{{\"data\":\"{}\"}}", "x".repeat(4 * 1024 * 1024))).expect("write");
-    let o = s.curl_admin(&["-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", &format!("@{}", big.display()), &url]);
+    std::fs::write(
+        &big,
+        format!("{{\"data\":\"{}\"}}", "x".repeat(4 * 1024 * 1024)),
+    )
+    .expect("write");
+    let o = s.curl_admin(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &format!("@{}", big.display()),
+        &url,
+    ]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "413");
-    let o = s.curl_admin(&["-w", "\n%{http_code}", &format!("{}/apis/nope.example.com/v1/things", s.url)]);
+    let o = s.curl_admin(&[
+        "-w",
+        "\n%{http_code}",
+        &format!("{}/apis/nope.example.com/v1/things", s.url),
+    ]);
     assert!(String::from_utf8_lossy(&o.stdout).ends_with("404"));
     let o = s.curl_admin(&["-w", "\n%{http_code}", "-X", "PUT", &url]);
     assert!(String::from_utf8_lossy(&o.stdout).ends_with("405"));
-    let o = s.curl_admin(&["-w", "\n%{http_code}", "-X", "POST", "-H", "Content-Type: application/json", "-d", r#"{"metadata":{"name":"Bad_Name"}}"#, &url]);
+    let o = s.curl_admin(&[
+        "-w",
+        "\n%{http_code}",
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"metadata":{"name":"Bad_Name"}}"#,
+        &url,
+    ]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.ends_with("422") && out.contains("RFC 1123"), "{out}");
 }

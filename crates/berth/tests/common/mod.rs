@@ -35,7 +35,15 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_berth"))
             .args(["server", "--data-dir"])
             .arg(dir.path())
-            .args(["--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--https-listen-port", "0", "--disable-agent"])
+            .args([
+                "--bind-address",
+                "127.0.0.1",
+                "--advertise-address",
+                "127.0.0.1",
+                "--https-listen-port",
+                "0",
+                "--disable-agent",
+            ])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -60,7 +68,12 @@ impl Server {
             }
         };
         let kubeconfig = dir.path().join("admin.kubeconfig");
-        Server { child, dir, kubeconfig, url }
+        Server {
+            child,
+            dir,
+            kubeconfig,
+            url,
+        }
     }
 
     /// Runs kubectl (the given binary) with the admin kubeconfig.
@@ -81,14 +94,25 @@ impl Server {
 
     pub fn k_with(&self, bin: &str, args: &[&str]) -> String {
         let o = self.kubectl_with(bin, args);
-        assert!(o.status.success(), "kubectl {:?} failed: {}{}", args, String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "kubectl {:?} failed: {}{}",
+            args,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
     /// kubectl 1.33 expected to fail; returns stderr.
     pub fn k_err(&self, args: &[&str]) -> String {
         let o = self.kubectl_with(KUBECTL_NEW, args);
-        assert!(!o.status.success(), "kubectl {:?} unexpectedly succeeded: {}", args, String::from_utf8_lossy(&o.stdout));
+        assert!(
+            !o.status.success(),
+            "kubectl {:?} unexpectedly succeeded: {}",
+            args,
+            String::from_utf8_lossy(&o.stdout)
+        );
         String::from_utf8_lossy(&o.stderr).into_owned()
     }
 
@@ -104,7 +128,11 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("kubectl");
-        c.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        c.stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
         c.wait_with_output().expect("kubectl output")
     }
 
@@ -176,7 +204,10 @@ impl Server {
 }
 
 fn unsafe_kill(pid: i32, sig: i32) {
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 impl Drop for Server {
