@@ -865,6 +865,17 @@ impl Writer {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .db()?;
+        // The revision counter lives in this thread: a second process writing the same
+        // file would break it (and its watchers would miss our events). Refuse loudly.
+        let on_disk = current_revision(&tx)?;
+        if on_disk != self.revision {
+            return Err(StoreError::Backend(format!(
+                "another process wrote to the datastore {} (revision {on_disk}, expected {}): \
+                 only one berth server may use a SQLite datastore; use etcd for several",
+                self.shared.path.display(),
+                self.revision
+            )));
+        }
         let mut revision = self.revision;
         let mut outcomes = Vec::with_capacity(ops.len());
         let mut events = Vec::new();

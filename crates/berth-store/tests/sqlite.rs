@@ -268,3 +268,57 @@ async fn a_watcher_that_falls_behind_is_ended_not_buffered() {
     assert!(matches!(error, StoreError::Compacted { .. }), "{error}");
     assert!(slow.next().await.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_automatic_compactor_keeps_recent_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions {
+        compact_interval: Duration::from_millis(100),
+        compact_retain: Duration::from_millis(100),
+        compact_min_retain_revisions: 20,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(dir.path().join("state.db"), options).unwrap();
+    let mut revision = applied(store.create("/t/a", vec![0]).await.unwrap()).mod_revision;
+    for i in 1..100u8 {
+        revision = applied(store.update("/t/a", vec![i], revision).await.unwrap()).mod_revision;
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let compacted = loop {
+        let (_, compacted) = store.revisions().await.unwrap();
+        if compacted > 0 {
+            break compacted;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the automatic compactor did not run"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // It kept at least compact_min_retain_revisions of history.
+    assert!(
+        compacted <= revision - 20,
+        "compacted to {compacted}, current {revision}"
+    );
+    assert!(store.list("/t/", "", 0, revision - 20).await.is_ok());
+    assert!(matches!(
+        store.list("/t/", "", 0, compacted - 1).await,
+        Err(StoreError::Compacted { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_writing_the_file_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let first = SqliteStore::open(&path).unwrap();
+    let second = SqliteStore::open(&path).unwrap();
+    applied(first.create("/t/a", vec![1]).await.unwrap());
+    match second.create("/t/b", vec![2]).await {
+        Err(StoreError::Backend(message)) => {
+            assert!(message.contains("only one berth server"), "{message}")
+        }
+        other => panic!("expected a Backend error, got {other:?}"),
+    }
+    assert_eq!(first.get("/t/b").await.unwrap().0, None);
+}
