@@ -334,6 +334,9 @@ async fn dispatch(
             _ => special::review(ctx, body).await,
         };
     }
+    if info.name.is_empty() && matches!(info.verb.as_str(), "update" | "patch") {
+        return Err(not_allowed());
+    }
     match info.verb.as_str() {
         "get" => rest::get(ctx).await,
         "list" => rest::list(ctx).await,
@@ -382,12 +385,27 @@ fn non_resource(state: &State, method: &str, path: &str, accept: Option<&str>) -
         "/api/v1" => discovery::resource_list("", "v1")
             .map(Reply::ok)
             .unwrap_or_else(not_found_path),
-        "/openapi/v2" => Reply::Raw {
-            code: 200,
-            content_type: "application/json",
-            body: Bytes::from_static(berth_api::openapi::v2()),
-            headers: vec![],
-        },
+        "/openapi/v2" => {
+            // kubectl ≤ 1.28 asks for the protobuf form first
+            let proto = accept.is_some_and(|a| {
+                a.split(',').next().is_some_and(|first| first.contains("com.github.proto-openapi.spec.v2"))
+            });
+            if proto {
+                Reply::Raw {
+                    code: 200,
+                    content_type: "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+                    body: Bytes::from_static(berth_api::openapi::v2_protobuf()),
+                    headers: vec![],
+                }
+            } else {
+                Reply::Raw {
+                    code: 200,
+                    content_type: "application/json",
+                    body: Bytes::from_static(berth_api::openapi::v2()),
+                    headers: vec![],
+                }
+            }
+        }
         "/openapi/v3" => Reply::ok(berth_api::openapi::v3_index()),
         _ => {
             if let Some(rest) = p.strip_prefix("/openapi/v3/") {
