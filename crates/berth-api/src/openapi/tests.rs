@@ -328,5 +328,7 @@ fn generation_time() {
     let d2 = t.elapsed();
     let _ = v3_index();
     let d3 = t.elapsed();
-    eprintln!("definitions: {n} in {d:?}; v2: {v2_len} bytes at {d2:?}; all v3 at {d3:?}");
+    let pb = v2_protobuf().len();
+    let d4 = t.elapsed();
+    eprintln!("definitions: {n} in {d:?}; v2: {v2_len} bytes at {d2:?}; all v3 at {d3:?}; v2 protobuf {pb} bytes at {d4:?}");
 }
