@@ -4,6 +4,7 @@
 
 pub mod fieldvalidation;
 pub mod openapi;
+pub mod protobuf;
 pub mod rbac;
 pub mod selectors;
 pub mod smp;
