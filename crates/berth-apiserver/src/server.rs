@@ -169,14 +169,21 @@ async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incomin
     if !info.resource_request {
         return non_resource(state, &method, &path, accept.as_deref());
     }
-    // Only JSON (and the JSON-compatible patch types) are spoken; client-go falls back to
-    // JSON when a protobuf or CBOR body is refused with 415.
-    if !body.is_empty() && !is_json_like(&content_type) {
+    // Protobuf bodies (kubectl ≥ 1.32 sends them for typed creates) become JSON here;
+    // everything after this point speaks JSON.
+    let (body, content_type) = if !body.is_empty() && is_protobuf(&content_type) {
+        match berth_api::protobuf::decode(&body) {
+            Ok(v) => (Bytes::from(serde_json::to_vec(&v).unwrap_or_default()), "application/json".to_string()),
+            Err(e) => return ApiError::bad_request(e.to_string()).into(),
+        }
+    } else if !body.is_empty() && !is_json_like(&content_type) {
         return ApiError::unsupported_media(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type})"
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type})"
         ))
         .into();
-    }
+    } else {
+        (body, content_type)
+    };
     let Some(r) = berth_api::registry::find(&info.api_group, &info.api_version, &info.resource)
     else {
         return not_found_path();
@@ -240,6 +247,10 @@ async fn read_body(mut body: Incoming) -> Result<Bytes, Reply> {
         return Err(ApiError::too_large().into());
     }
     Ok(buf.freeze())
+}
+
+fn is_protobuf(content_type: &str) -> bool {
+    content_type.split(';').next().unwrap_or("").trim() == "application/vnd.kubernetes.protobuf"
 }
 
 fn is_json_like(content_type: &str) -> bool {

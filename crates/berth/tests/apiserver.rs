@@ -308,17 +308,20 @@ fn rbac_denies_with_kube_apiserver_message() {
     assert_eq!(st["reason"], "Forbidden");
     let msg = st["message"].as_str().unwrap_or_default();
     assert!(msg.contains(r#"User "system:serviceaccount:default:nobody" cannot list resource "secrets" in API group "" in the namespace "default""#), "{msg}");
-    assert_eq!(
-        s.k(&[
-            "auth",
-            "can-i",
-            "list",
-            "secrets",
-            "--as=system:serviceaccount:default:nobody"
-        ])
-        .trim(),
-        "no"
-    );
+    let can_i = |what: &str| {
+        let o = s.kubectl_with(
+            KUBECTL_NEW,
+            &[
+                "auth",
+                "can-i",
+                "list",
+                what,
+                "--as=system:serviceaccount:default:nobody",
+            ],
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(can_i("secrets"), "no");
     // a RoleBinding to the aggregated `view` role grants reading pods in that namespace only
     s.k(&[
         "create",
@@ -327,16 +330,7 @@ fn rbac_denies_with_kube_apiserver_message() {
         "--clusterrole=view",
         "--serviceaccount=default:nobody",
     ]);
-    assert!(eventually(10, || s
-        .k(&[
-            "auth",
-            "can-i",
-            "list",
-            "pods",
-            "--as=system:serviceaccount:default:nobody"
-        ])
-        .trim()
-        == "yes"));
+    assert!(eventually(10, || can_i("pods") == "yes"));
     let o = s.kubectl_with(
         KUBECTL_NEW,
         &[
