@@ -173,7 +173,10 @@ async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incomin
     // everything after this point speaks JSON.
     let (body, content_type) = if !body.is_empty() && is_protobuf(&content_type) {
         match berth_api::protobuf::decode(&body) {
-            Ok(v) => (Bytes::from(serde_json::to_vec(&v).unwrap_or_default()), "application/json".to_string()),
+            Ok(v) => (
+                Bytes::from(serde_json::to_vec(&v).unwrap_or_default()),
+                "application/json".to_string(),
+            ),
             Err(e) => return ApiError::bad_request(e.to_string()).into(),
         }
     } else if !body.is_empty() && !is_json_like(&content_type) {
@@ -399,7 +402,9 @@ fn non_resource(state: &State, method: &str, path: &str, accept: Option<&str>) -
         "/openapi/v2" => {
             // kubectl ≤ 1.28 asks for the protobuf form first
             let proto = accept.is_some_and(|a| {
-                a.split(',').next().is_some_and(|first| first.contains("com.github.proto-openapi.spec.v2"))
+                a.split(',')
+                    .next()
+                    .is_some_and(|first| first.contains("com.github.proto-openapi.spec.v2"))
             });
             if proto {
                 Reply::Raw {
