@@ -6,6 +6,7 @@ pub mod apply;
 pub mod authn;
 pub mod authz;
 pub mod bootstrap;
+pub mod client;
 pub mod discovery;
 pub mod jwt;
 pub mod pki;

@@ -528,6 +528,9 @@ pub async fn create(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
     } else if has_status(ctx.r) && !matches!(ctx.r.kind, "Node" | "CertificateSigningRequest") {
         // status is reset on create for resources that have a status subresource
         obj["status"] = json!({});
+        if ctx.r.kind == "Pod" {
+            obj["status"] = json!({"phase": "Pending", "qosClass": qos_class(&obj)});
+        }
     }
     berth_api::defaults::apply_defaults(ctx.r.group, ctx.r.version, ctx.r.kind, &mut obj);
     let undo = admission::admit_create(ctx, &mut obj).await?;
@@ -737,6 +740,39 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
         }
     }
     Err(ApiError::modified(ctx.r.resource, ctx.r.group, &name))
+}
+
+/// The pod's QoS class (qos.GetPodQOS): BestEffort without requests or limits,
+/// Guaranteed when every container limits cpu and memory with requests equal to limits.
+pub fn qos_class(pod: &Value) -> &'static str {
+    let containers: Vec<&Value> = ["initContainers", "containers"]
+        .iter()
+        .filter_map(|k| pod.pointer(&format!("/spec/{k}")).and_then(Value::as_array))
+        .flatten()
+        .collect();
+    let mut any = false;
+    let mut guaranteed = true;
+    for c in &containers {
+        let req = c.pointer("/resources/requests").and_then(Value::as_object);
+        let lim = c.pointer("/resources/limits").and_then(Value::as_object);
+        if req.is_some_and(|r| !r.is_empty()) || lim.is_some_and(|l| !l.is_empty()) {
+            any = true;
+        }
+        for res in ["cpu", "memory"] {
+            let l = lim.and_then(|l| l.get(res));
+            let r = req.and_then(|r| r.get(res)).or(l);
+            if l.is_none() || r != l {
+                guaranteed = false;
+            }
+        }
+    }
+    if !any {
+        "BestEffort"
+    } else if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
 }
 
 fn graceful_pending(pod: &Value) -> bool {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::pem::PemObject;
@@ -100,16 +99,20 @@ pub async fn serve(
     }
 }
 
-fn header<'r>(req: &'r Request<Incoming>, name: &str) -> Option<&'r str> {
+fn header<'r, B>(req: &'r Request<B>, name: &str) -> Option<&'r str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Handles one request.
-pub async fn handle(
+pub async fn handle<B>(
     state: Arc<State>,
     cert_user: Option<User>,
-    req: Request<Incoming>,
-) -> Response<Body> {
+    req: Request<B>,
+) -> Response<Body>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     let started = std::time::Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
@@ -126,7 +129,11 @@ fn is_public_path(path: &str) -> bool {
         .any(|x| p == *x || p.starts_with(&format!("{x}/")))
 }
 
-async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incoming>) -> Reply {
+async fn route<B>(state: &Arc<State>, cert_user: Option<User>, req: Request<B>) -> Reply
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     let method = req.method().as_str().to_string();
     let path = crate::request::percent_decode(req.uri().path());
     let query = parse_query(req.uri().query());
@@ -208,8 +215,11 @@ async fn route(state: &Arc<State>, cert_user: Option<User>, req: Request<Incomin
 /// Reads a request body of at most [`MAX_BODY`] bytes. A larger body is answered 413 after
 /// draining (a bounded amount of) the rest, so HTTP/2 clients read the answer instead of
 /// seeing their stream reset mid-upload.
-async fn read_body(mut body: Incoming) -> Result<Bytes, Reply> {
-    use hyper::body::Body as _;
+async fn read_body<B>(mut body: B) -> Result<Bytes, Reply>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     let mut buf = bytes::BytesMut::new();
     let mut too_large = false;
     let mut drained = 0usize;
@@ -479,7 +489,7 @@ fn aggregated_reply(doc: serde_json::Value, version: &str) -> Reply {
 
 /// User impersonation (`kubectl --as`, `--as-group`): each impersonated identity must be
 /// allowed by the `impersonate` verb, as kube-apiserver's impersonation filter checks.
-fn impersonate(state: &State, user: User, req: &Request<Incoming>) -> Result<User, Reply> {
+fn impersonate<B>(state: &State, user: User, req: &Request<B>) -> Result<User, Reply> {
     let h = req.headers();
     let as_user = h
         .get("impersonate-user")

@@ -54,12 +54,60 @@ struct ServerArgs {
     /// Range of pod IPs; each node gets a /24 of it.
     #[arg(long, default_value = "10.244.0.0/16")]
     cluster_cidr: String,
+    /// How long a node may miss Lease renewals before it is marked NotReady (e.g. 40s).
+    #[arg(long, default_value = "40s", value_parser = parse_duration)]
+    node_monitor_grace_period: std::time::Duration,
+    /// Controllers not to run, comma-separated (e.g. deployment,replicaset).
+    #[arg(long, value_delimiter = ',')]
+    disable_controllers: Vec<String>,
+    /// Do not run the scheduler.
+    #[arg(long)]
+    disable_scheduler: bool,
     /// Toleration seconds added to pods for node.kubernetes.io/not-ready:NoExecute.
     #[arg(long, default_value_t = 300)]
     default_not_ready_toleration_seconds: i64,
     /// Toleration seconds added to pods for node.kubernetes.io/unreachable:NoExecute.
     #[arg(long, default_value_t = 300)]
     default_unreachable_toleration_seconds: i64,
+}
+
+/// Parses Go-style durations: `40s`, `5m`, `1h30m`, `500ms`, or plain seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let mut total = std::time::Duration::ZERO;
+    let mut num = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let mut unit = c.to_string();
+        while let Some(&n) = chars.peek() {
+            if n.is_ascii_alphabetic() {
+                unit.push(n);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let v: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+        num.clear();
+        let secs = match unit.as_str() {
+            "ms" => v / 1000.0,
+            "s" => v,
+            "m" => v * 60.0,
+            "h" => v * 3600.0,
+            _ => return Err(format!("invalid duration {s:?}: unknown unit {unit:?}")),
+        };
+        total += std::time::Duration::from_secs_f64(secs);
+    }
+    if !num.is_empty() {
+        return Err(format!("invalid duration {s:?}: missing unit"));
+    }
+    Ok(total)
 }
 
 fn default_advertise_address() -> IpAddr {
@@ -116,13 +164,36 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
         tracing::info!("shutting down");
     };
     let started_at = std::time::Instant::now();
-    berth_apiserver::run(config, shutdown, |s| {
+    let cluster_cidr = config.cluster_cidr;
+    let controller_options = berth_controllers::Options {
+        node_monitor_grace_period: args.node_monitor_grace_period,
+        cluster_cidr,
+        node_cidr_mask_size: 24,
+        disabled: args.disable_controllers.clone(),
+        identity: format!("{}_{}", hostname(), std::process::id()),
+    };
+    let run_scheduler = !args.disable_scheduler;
+    berth_apiserver::run(config, shutdown, move |s| {
+        let cm = berth_apiserver::client::local_client(
+            s.state.clone(),
+            berth_apiserver::client::component_user("system:kube-controller-manager"),
+        );
+        tokio::spawn(berth_controllers::run(cm, controller_options));
+        if run_scheduler {
+            tracing::debug!("scheduler starts with the scheduler crate");
+        }
         tracing::info!(address = %s.local_addr, elapsed_ms = started_at.elapsed().as_millis() as u64, "API server ready");
         println!("berth server is ready on https://{}", s.local_addr);
         println!("use it with:  export KUBECONFIG={}", s.admin_kubeconfig.display());
         println!("              kubectl get nodes");
     })
     .await
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "berth".into())
 }
 
 fn main() -> anyhow::Result<()> {
