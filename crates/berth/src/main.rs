@@ -22,6 +22,55 @@ struct Cli {
 enum Command {
     /// Runs a control plane: API server with its store (kubeadm init's job).
     Server(ServerArgs),
+    /// Simulates nodes: registers them, renews their Leases and plays kubelet for their pods.
+    HollowNodes(HollowArgs),
+}
+
+#[derive(Parser)]
+struct HollowArgs {
+    /// kubeconfig of the cluster to join.
+    #[arg(long)]
+    kubeconfig: PathBuf,
+    /// Number of nodes.
+    #[arg(long, default_value_t = 1)]
+    count: usize,
+    /// Node names are PREFIX-0 … PREFIX-(N-1).
+    #[arg(long, default_value = "hollow")]
+    prefix: String,
+    /// CPU capacity of each node.
+    #[arg(long, default_value = "4")]
+    cpu: String,
+    /// Memory capacity of each node.
+    #[arg(long, default_value = "16Gi")]
+    memory: String,
+    /// Pod capacity of each node.
+    #[arg(long, default_value_t = 110)]
+    max_pods: u32,
+    /// Pods with restartPolicy Never/OnFailure succeed after this long.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    complete_after: std::time::Duration,
+    /// Pods using an image matching this stay in ErrImagePull/ImagePullBackOff (repeatable).
+    #[arg(long)]
+    fail_image_pull: Vec<String>,
+}
+
+async fn hollow_nodes(args: HollowArgs) -> anyhow::Result<()> {
+    let kubeconfig = kube::config::Kubeconfig::read_from(&args.kubeconfig)
+        .with_context(|| format!("reading {}", args.kubeconfig.display()))?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
+    let client = kube::Client::try_from(config)?;
+    let options = berth_hollow::Options {
+        count: args.count,
+        prefix: args.prefix,
+        cpu: args.cpu,
+        memory: args.memory,
+        max_pods: args.max_pods,
+        complete_after: args.complete_after,
+        fail_image_pull: args.fail_image_pull,
+    };
+    berth_hollow::run(client, options)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 #[derive(Parser)]
@@ -173,6 +222,9 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
         identity: format!("{}_{}", hostname(), std::process::id()),
     };
     let run_scheduler = !args.disable_scheduler;
+    let scheduler_options = berth_scheduler::Options {
+        identity: format!("{}_{}", hostname(), std::process::id()),
+    };
     berth_apiserver::run(config, shutdown, move |s| {
         let cm = berth_apiserver::client::local_client(
             s.state.clone(),
@@ -180,7 +232,11 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
         );
         tokio::spawn(berth_controllers::run(cm, controller_options));
         if run_scheduler {
-            tracing::debug!("scheduler starts with the scheduler crate");
+            let sc = berth_apiserver::client::local_client(
+                s.state.clone(),
+                berth_apiserver::client::component_user("system:kube-scheduler"),
+            );
+            tokio::spawn(berth_scheduler::run(sc, scheduler_options));
         }
         tracing::info!(address = %s.local_addr, elapsed_ms = started_at.elapsed().as_millis() as u64, "API server ready");
         println!("berth server is ready on https://{}", s.local_addr);
@@ -209,5 +265,6 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Command::Server(args) => rt.block_on(server(args)),
+        Command::HollowNodes(args) => rt.block_on(hollow_nodes(args)),
     }
 }

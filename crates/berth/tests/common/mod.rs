@@ -230,3 +230,41 @@ pub fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+/// A running `berth hollow-nodes` process, killed (by PID) on drop.
+pub struct Hollow {
+    child: Child,
+}
+
+impl Hollow {
+    /// Starts `count` hollow nodes named `prefix-0…` against `server`, with extra flags.
+    pub fn start(server: &Server, count: usize, prefix: &str, extra: &[&str]) -> Hollow {
+        let child = Command::new(env!("CARGO_BIN_EXE_berth"))
+            .args(["hollow-nodes", "--kubeconfig"])
+            .arg(&server.kubeconfig)
+            .args(["--count", &count.to_string(), "--prefix", prefix])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn berth hollow-nodes");
+        Hollow { child }
+    }
+
+    /// Kills the process (its nodes stop renewing their Leases).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Hollow {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
