@@ -4,6 +4,7 @@
 
 pub mod defaults;
 pub mod fieldvalidation;
+pub mod managedfields;
 pub mod openapi;
 pub mod protobuf;
 pub mod rbac;

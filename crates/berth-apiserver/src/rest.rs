@@ -28,6 +28,8 @@ pub struct Ctx<'a> {
     pub query: &'a HashMap<String, String>,
     pub user: &'a User,
     pub rendering: Rendering,
+    /// Field manager of writes: `fieldManager`, else derived from the User-Agent.
+    pub field_manager: String,
 }
 
 impl Ctx<'_> {
@@ -202,6 +204,16 @@ fn meta_str<'v>(obj: &'v Value, k: &str) -> &'v str {
         .and_then(|m| m.get(k))
         .and_then(Value::as_str)
         .unwrap_or("")
+}
+
+/// The identity of a write, for managedFields.
+fn writer<'c>(ctx: &'c Ctx, time: &'c str, api_version: &'c str) -> berth_api::managedfields::Writer<'c> {
+    berth_api::managedfields::Writer {
+        manager: &ctx.field_manager,
+        api_version,
+        subresource: ctx.info.subresource.as_str(),
+        time,
+    }
 }
 
 fn validate(ctx: &Ctx, obj: &Value, old: Option<&Value>) -> ApiResult<()> {
@@ -462,6 +474,11 @@ fn render_list(ctx: &Ctx, items: Vec<Value>, list_meta: Value) -> Value {
 
 /// POST: creates an object.
 pub async fn create(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
+    create_with(ctx, body, None).await
+}
+
+/// Creates an object; `managed` are managedFields already computed (server-side apply).
+pub async fn create_with(ctx: &Ctx<'_>, body: &[u8], managed: Option<Vec<berth_api::managedfields::Entry>>) -> ApiResult<Reply> {
     let mut obj = decode_body(body)?;
     let warnings = check_body(
         ctx,
@@ -568,6 +585,8 @@ pub enum Change<'b> {
     Replace(Value),
     /// PATCH of this type with this body.
     Patch(&'b str, Value),
+    /// Server-side apply of this configuration (force on conflicts or not).
+    Apply(Value, bool),
 }
 
 /// PUT on an object or its status.
@@ -673,6 +692,15 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
                     .to_string();
                 (apply_patch(kind, &view, p, &def)?, rv)
             }
+            Change::Apply(config, force) => {
+                let def = subresource_type(ctx).2;
+                let rv = meta_str(config, "resourceVersion").to_string();
+                let (time, av) = (now_rfc3339(), ctx.r.api_version());
+                match berth_api::managedfields::apply(Some(&view), config, &def, &writer(ctx, &time, &av), *force) {
+                    Ok(v) => (v, rv),
+                    Err(conflicts) => return Err(apply_conflict(ctx, &conflicts)),
+                }
+            }
         };
         if !precondition.is_empty() && precondition != cur_rev.to_string() {
             storage::parse_rv(&precondition)?;
@@ -687,7 +715,8 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
             obj["spec"]["replicas"] = replicas;
             new = obj;
         }
-        let prepared = prepare_update(ctx, &current, new, sub)?;
+        let applied = matches!(change, Change::Apply(..));
+        let prepared = prepare_update(ctx, &current, new, sub, applied)?;
         let Some(prepared) = prepared else {
             // nothing changed: answer the current object, as kube-apiserver does
             return Ok(Reply::ok(if sub == "scale" {
@@ -706,6 +735,7 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
                 .and_then(Value::as_array)
                 .is_none_or(|f| f.is_empty())
             && !(ctx.r.kind == "Pod" && graceful_pending(&prepared))
+            && !(ctx.r.kind == "Namespace" && !namespace_finalized(&prepared))
         {
             match ctx.state.storage.delete(ctx.r, &ns, &name, cur_rev).await? {
                 Written::Ok(_) => {
@@ -775,6 +805,13 @@ pub fn qos_class(pod: &Value) -> &'static str {
     }
 }
 
+/// A namespace whose `spec.finalizers` are all removed (the namespace controller is done).
+fn namespace_finalized(ns: &Value) -> bool {
+    ns.pointer("/spec/finalizers")
+        .and_then(Value::as_array)
+        .is_none_or(|f| f.is_empty())
+}
+
 fn graceful_pending(pod: &Value) -> bool {
     pod.pointer("/metadata/deletionGracePeriodSeconds")
         .and_then(Value::as_i64)
@@ -789,6 +826,7 @@ fn prepare_update(
     current: &Value,
     mut new: Value,
     sub: &str,
+    applied: bool,
 ) -> ApiResult<Option<Value>> {
     new["kind"] = json!(ctx.r.kind);
     new["apiVersion"] = json!(ctx.r.api_version());
@@ -892,7 +930,29 @@ fn prepare_update(
         return Ok(None);
     }
     validate(ctx, &new, Some(current))?;
+    if !applied {
+        let (time, av) = (now_rfc3339(), ctx.r.api_version());
+        berth_api::managedfields::record_update(Some(current), &mut new, &ctx.r.definition_name(), &writer(ctx, &time, &av));
+    }
     Ok(Some(new))
+}
+
+/// 409 for an apply that would take fields other managers own.
+fn apply_conflict(ctx: &Ctx, conflicts: &[berth_api::managedfields::Conflict]) -> ApiError {
+    let mut e = ApiError::conflict(ctx.r.resource, ctx.r.group, &ctx.info.name, "");
+    e.message = berth_api::managedfields::conflict_message(conflicts);
+    if let Some(Value::Object(d)) = &mut e.details {
+        d.insert(
+            "causes".into(),
+            Value::Array(
+                conflicts
+                    .iter()
+                    .map(|c| json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{}\" using {}", c.manager, c.api_version), "field": c.path}))
+                    .collect(),
+            ),
+        );
+    }
+    e
 }
 
 fn kind_group(ctx: &Ctx) -> String {
@@ -1073,7 +1133,7 @@ async fn delete_one(ctx: &Ctx<'_>, name: &str, opts: &DeleteOptions) -> ApiResul
         }
         let grace = deletion_grace(ctx, &cur, opts.grace);
         let already = meta(&cur).is_some_and(|m| m.contains_key("deletionTimestamp"));
-        if ctx.r.kind == "Namespace" {
+        if ctx.r.kind == "Namespace" && !(finalizers.is_empty() && namespace_finalized(&cur)) {
             // the namespace controller empties it, then removes the `kubernetes` finalizer
             if already {
                 return Ok(cur);
@@ -1209,6 +1269,7 @@ pub async fn delete_collection(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
             query: ctx.query,
             user: ctx.user,
             rendering: ctx.rendering,
+            field_manager: ctx.field_manager.clone(),
         };
         match delete_one(&ns_ctx, &name, &opts).await {
             Ok(o) => deleted.push(o),

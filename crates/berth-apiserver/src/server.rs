@@ -138,6 +138,7 @@ where
     let path = crate::request::percent_decode(req.uri().path());
     let query = parse_query(req.uri().query());
     let accept = header(&req, "accept").map(String::from);
+    let user_agent = header(&req, "user-agent").map(String::from);
     let content_type = header(&req, "content-type")
         .unwrap_or("application/json")
         .to_string();
@@ -198,6 +199,10 @@ where
     else {
         return not_found_path();
     };
+    let field_manager = match query.get("fieldManager").filter(|m| !m.is_empty()) {
+        Some(m) => m.clone(),
+        None => berth_api::managedfields::manager_from_user_agent(user_agent.as_deref().unwrap_or("")),
+    };
     let ctx = Ctx {
         state,
         info: &info,
@@ -205,6 +210,7 @@ where
         query: &query,
         user: &user,
         rendering: negotiate(accept.as_deref()),
+        field_manager,
     };
     match dispatch(state, &ctx, &content_type, &body).await {
         Ok(r) => r,

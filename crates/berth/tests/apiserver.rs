@@ -481,3 +481,29 @@ fn restart_keeps_state_and_is_fast() {
     let s = Server::start_in(dir, &[]);
     assert_eq!(s.kj(&["get", "cm", "keep"])["data"]["a"], "b");
 }
+
+#[test]
+fn server_side_apply_owns_prunes_and_conflicts() {
+    let s = Server::start();
+    let path = s.dir.path().join("cm.yaml");
+    let write = |data: &str| {
+        std::fs::write(&path, format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  labels: {{app: demo}}\ndata:\n{data}")).expect("write");
+    };
+    let p = path.to_str().expect("path").to_string();
+    write("  one: \"1\"\n  two: \"2\"\n");
+    s.k(&["apply", "--server-side", "-f", &p]);
+    let cm = s.kj(&["get", "cm", "ssa", "--show-managed-fields"]);
+    assert_eq!(cm["metadata"]["managedFields"][0]["manager"], "kubectl");
+    assert_eq!(cm["metadata"]["managedFields"][0]["operation"], "Apply");
+    // dropping a field from the configuration removes it
+    write("  one: \"1\"\n");
+    s.k(&["apply", "--server-side", "-f", &p]);
+    let cm = s.kj(&["get", "cm", "ssa"]);
+    assert!(cm["data"].get("two").is_none(), "{cm}");
+    // another manager changes a field: applying a different value conflicts
+    s.k(&["patch", "cm", "ssa", "-p", r#"{"data":{"one":"9"}}"#]);
+    let err = s.k_err(&["apply", "--server-side", "-f", &p]);
+    assert!(err.contains(r#"conflict with "kubectl-patch""#) && err.contains(".data.one"), "{err}");
+    s.k(&["apply", "--server-side", "--force-conflicts", "-f", &p]);
+    assert_eq!(s.kj(&["get", "cm", "ssa"])["data"]["one"], "1");
+}
