@@ -22,7 +22,9 @@ impl Drop for Proc {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// Starts berth on `dir`; returns the process, its URL and the time until it was ready.
@@ -31,7 +33,15 @@ fn start_berth(bin: &str, dir: &std::path::Path) -> anyhow::Result<(Proc, Durati
     let mut child = Command::new(bin)
         .args(["server", "--data-dir"])
         .arg(dir)
-        .args(["--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--https-listen-port", "0", "--disable-agent"])
+        .args([
+            "--bind-address",
+            "127.0.0.1",
+            "--advertise-address",
+            "127.0.0.1",
+            "--https-listen-port",
+            "0",
+            "--disable-agent",
+        ])
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -58,10 +68,21 @@ fn start_etcd(dir: &std::path::Path) -> anyhow::Result<(Proc, String, Duration)>
     let child = Command::new("etcd")
         .args(["--data-dir"])
         .arg(dir)
-        .args(["--listen-client-urls", &client, "--advertise-client-urls", &client])
+        .args([
+            "--listen-client-urls",
+            &client,
+            "--advertise-client-urls",
+            &client,
+        ])
         .args(["--listen-peer-urls", &format!("http://127.0.0.1:{pp}")])
-        .args(["--initial-advertise-peer-urls", &format!("http://127.0.0.1:{pp}")])
-        .args(["--initial-cluster", &format!("default=http://127.0.0.1:{pp}")])
+        .args([
+            "--initial-advertise-peer-urls",
+            &format!("http://127.0.0.1:{pp}"),
+        ])
+        .args([
+            "--initial-cluster",
+            &format!("default=http://127.0.0.1:{pp}"),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -69,7 +90,11 @@ fn start_etcd(dir: &std::path::Path) -> anyhow::Result<(Proc, String, Duration)>
     let p = Proc(child);
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        let ok = Command::new("curl").args(["-sf", &format!("{client}/health")]).output().map(|o| o.status.success()).unwrap_or(false);
+        let ok = Command::new("curl")
+            .args(["-sf", &format!("{client}/health")])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
         if ok {
             return Ok((p, client, t.elapsed()));
         }
@@ -143,8 +168,14 @@ fn row(name: &str, r: &Run, base: &Run) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let bin = std::env::var("BERTH").unwrap_or_else(|_| "target/release/berth".into());
-    let n: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
-    let c: usize = std::env::var("C").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
+    let n: usize = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let c: usize = std::env::var("C")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
 
     // start-up: fresh and existing data dir, next to etcd's
     let dir = tempfile::tempdir()?;
@@ -195,7 +226,10 @@ async fn main() -> anyhow::Result<()> {
         let api = a2.clone();
         async move {
             let cm = ConfigMap {
-                metadata: ObjectMeta { name: Some(format!("bench-{i}")), ..Default::default() },
+                metadata: ObjectMeta {
+                    name: Some(format!("bench-{i}")),
+                    ..Default::default()
+                },
                 data: Some([("k".to_string(), "x".repeat(200))].into()),
                 ..Default::default()
             };

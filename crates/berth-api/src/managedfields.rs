@@ -51,7 +51,11 @@ impl Schema {
         }
     }
     fn items(&self) -> Schema {
-        Schema(self.0.and_then(|s| s.get("items")).or_else(|| self.0.map(openapi::resolve).and_then(|s| s.get("items"))))
+        Schema(
+            self.0
+                .and_then(|s| s.get("items"))
+                .or_else(|| self.0.map(openapi::resolve).and_then(|s| s.get("items"))),
+        )
     }
     fn ext(&self, k: &str) -> Option<&'static Value> {
         let s = self.0?;
@@ -63,15 +67,25 @@ impl Schema {
                 let keys = self
                     .ext("x-kubernetes-list-map-keys")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|k| k.as_str().map(String::from)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|k| k.as_str().map(String::from))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 ListKind::Map(keys)
             }
             Some("set") => ListKind::Set,
             Some(_) => ListKind::Atomic,
             None => {
-                let strategy = self.ext("x-kubernetes-patch-strategy").and_then(Value::as_str).unwrap_or("");
-                match self.ext("x-kubernetes-patch-merge-key").and_then(Value::as_str) {
+                let strategy = self
+                    .ext("x-kubernetes-patch-strategy")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                match self
+                    .ext("x-kubernetes-patch-merge-key")
+                    .and_then(Value::as_str)
+                {
                     Some(k) if strategy.contains("merge") => ListKind::Map(vec![k.to_string()]),
                     _ if strategy.contains("merge") => ListKind::Set,
                     _ => ListKind::Atomic,
@@ -125,7 +139,8 @@ pub fn fields_of(obj: &Value, definition: &str, with_status: bool) -> FieldSet {
                 }
             }
             _ => {
-                set.children.insert(format!("f:{k}"), walk(v, schema.field(k)));
+                set.children
+                    .insert(format!("f:{k}"), walk(v, schema.field(k)));
             }
         }
     }
@@ -141,7 +156,8 @@ fn walk(v: &Value, schema: Schema) -> FieldSet {
         Value::Object(o) if !o.is_empty() && !schema.atomic_map() && !schema.opaque() => {
             let mut s = FieldSet::default();
             for (k, cv) in o {
-                s.children.insert(format!("f:{k}"), walk(cv, schema.field(k)));
+                s.children
+                    .insert(format!("f:{k}"), walk(cv, schema.field(k)));
             }
             s
         }
@@ -150,7 +166,13 @@ fn walk(v: &Value, schema: Schema) -> FieldSet {
             ListKind::Set => {
                 let mut s = FieldSet::default();
                 for it in items {
-                    s.children.insert(set_key(it), FieldSet { own: true, children: BTreeMap::new() });
+                    s.children.insert(
+                        set_key(it),
+                        FieldSet {
+                            own: true,
+                            children: BTreeMap::new(),
+                        },
+                    );
                 }
                 s
             }
@@ -158,7 +180,9 @@ fn walk(v: &Value, schema: Schema) -> FieldSet {
                 let mut s = FieldSet::default();
                 let is = schema.items();
                 for it in items {
-                    let Some(key) = item_key(it, &keys) else { return leaf };
+                    let Some(key) = item_key(it, &keys) else {
+                        return leaf;
+                    };
                     let mut node = walk(it, is);
                     node.own = true;
                     s.children.insert(key, node);
@@ -269,7 +293,10 @@ fn step<'v>(cur: &'v Value, k: &str) -> Option<&'v Value> {
     }
     if let Some(key) = k.strip_prefix("k:") {
         let want: Map<String, Value> = serde_json::from_str(key).ok()?;
-        return cur.as_array()?.iter().find(|it| want.iter().all(|(wk, wv)| it.get(wk) == Some(wv)));
+        return cur
+            .as_array()?
+            .iter()
+            .find(|it| want.iter().all(|(wk, wv)| it.get(wk) == Some(wv)));
     }
     if let Some(v) = k.strip_prefix("v:") {
         let want: Value = serde_json::from_str(v).ok()?;
@@ -280,7 +307,9 @@ fn step<'v>(cur: &'v Value, k: &str) -> Option<&'v Value> {
 
 /// Removes the field at `path` from `obj` (a list item for `k:`/`v:` keys).
 pub fn remove_at(obj: &mut Value, path: &[String]) {
-    let Some((last, parent)) = path.split_last() else { return };
+    let Some((last, parent)) = path.split_last() else {
+        return;
+    };
     let mut cur = obj;
     for k in parent {
         let next = if let Some(f) = k.strip_prefix("f:") {
@@ -312,7 +341,9 @@ fn index_of(cur: &Value, k: &str) -> Option<usize> {
     let arr = cur.as_array()?;
     if let Some(key) = k.strip_prefix("k:") {
         let want: Map<String, Value> = serde_json::from_str(key).ok()?;
-        return arr.iter().position(|it| want.iter().all(|(wk, wv)| it.get(wk) == Some(wv)));
+        return arr
+            .iter()
+            .position(|it| want.iter().all(|(wk, wv)| it.get(wk) == Some(wv)));
     }
     if let Some(v) = k.strip_prefix("v:") {
         let want: Value = serde_json::from_str(v).ok()?;
@@ -355,11 +386,30 @@ impl Entry {
     fn from_value(v: &Value) -> Option<Entry> {
         Some(Entry {
             manager: v.get("manager")?.as_str()?.to_string(),
-            operation: v.get("operation").and_then(Value::as_str).unwrap_or("Update").to_string(),
-            api_version: v.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string(),
-            time: v.get("time").and_then(Value::as_str).unwrap_or("").to_string(),
-            subresource: v.get("subresource").and_then(Value::as_str).unwrap_or("").to_string(),
-            fields: v.get("fieldsV1").map(FieldSet::from_fields_v1).unwrap_or_default(),
+            operation: v
+                .get("operation")
+                .and_then(Value::as_str)
+                .unwrap_or("Update")
+                .to_string(),
+            api_version: v
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            time: v
+                .get("time")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            subresource: v
+                .get("subresource")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            fields: v
+                .get("fieldsV1")
+                .map(FieldSet::from_fields_v1)
+                .unwrap_or_default(),
         })
     }
 
@@ -389,7 +439,11 @@ pub fn entries(obj: &Value) -> Vec<Entry> {
 
 /// Writes entries back into `obj` (dropping empty ones).
 pub fn set_entries(obj: &mut Value, entries: &[Entry]) {
-    let list: Vec<Value> = entries.iter().filter(|e| !e.fields.is_empty()).map(Entry::to_value).collect();
+    let list: Vec<Value> = entries
+        .iter()
+        .filter(|e| !e.fields.is_empty())
+        .map(Entry::to_value)
+        .collect();
     if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         if list.is_empty() {
             m.remove("managedFields");
@@ -414,7 +468,9 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, definition: &str, w: 
     let status = w.subresource == "status";
     let mut list = old.map(entries).unwrap_or_default();
     let new_set = fields_of(new, definition, status);
-    let old_set = old.map(|o| fields_of(o, definition, status)).unwrap_or_default();
+    let old_set = old
+        .map(|o| fields_of(o, definition, status))
+        .unwrap_or_default();
     let mut changed = Vec::new();
     for p in new_set.paths() {
         let differs = match old {
@@ -425,21 +481,30 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, definition: &str, w: 
             changed.push(p);
         }
     }
-    let removed: Vec<Vec<String>> = old_set.paths().into_iter().filter(|p| !new_set.contains(p)).collect();
+    let removed: Vec<Vec<String>> = old_set
+        .paths()
+        .into_iter()
+        .filter(|p| !new_set.contains(p))
+        .collect();
     if changed.is_empty() && removed.is_empty() && old.is_some() {
         set_entries(new, &list);
         return;
     }
     for e in list.iter_mut() {
         for p in changed.iter().chain(removed.iter()) {
-            if !(e.manager == w.manager && e.operation == "Update" && e.subresource == w.subresource) {
+            if !(e.manager == w.manager
+                && e.operation == "Update"
+                && e.subresource == w.subresource)
+            {
                 e.fields.remove(p);
             } else if removed.contains(p) {
                 e.fields.remove(p);
             }
         }
     }
-    let idx = list.iter().position(|e| e.manager == w.manager && e.operation == "Update" && e.subresource == w.subresource);
+    let idx = list.iter().position(|e| {
+        e.manager == w.manager && e.operation == "Update" && e.subresource == w.subresource
+    });
     let entry = match idx {
         Some(i) => &mut list[i],
         None => {
@@ -476,11 +541,16 @@ pub fn conflict_message(conflicts: &[Conflict]) -> String {
     let n = conflicts.len();
     if n == 1 {
         let c = &conflicts[0];
-        return format!("Apply failed with 1 conflict: conflict with \"{}\" using {}: {}", c.manager, c.api_version, c.path);
+        return format!(
+            "Apply failed with 1 conflict: conflict with \"{}\" using {}: {}",
+            c.manager, c.api_version, c.path
+        );
     }
     let mut by: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for c in conflicts {
-        by.entry((c.manager.clone(), c.api_version.clone())).or_default().push(c.path.clone());
+        by.entry((c.manager.clone(), c.api_version.clone()))
+            .or_default()
+            .push(c.path.clone());
     }
     let mut s = format!("Apply failed with {n} conflicts:");
     for ((m, av), paths) in by {
@@ -495,7 +565,13 @@ pub fn conflict_message(conflicts: &[Conflict]) -> String {
 /// Server-side apply of `config` by `w.manager` onto `live` (None if the object does not
 /// exist yet). Returns the new object with managedFields set, or the conflicts when
 /// `force` is false and other managers own fields whose value would change.
-pub fn apply(live: Option<&Value>, config: &Value, definition: &str, w: &Writer, force: bool) -> Result<Value, Vec<Conflict>> {
+pub fn apply(
+    live: Option<&Value>,
+    config: &Value,
+    definition: &str,
+    w: &Writer,
+    force: bool,
+) -> Result<Value, Vec<Conflict>> {
     let status = w.subresource == "status";
     let cfg_set = fields_of(config, definition, status);
     let mut list = live.map(entries).unwrap_or_default();
@@ -508,7 +584,8 @@ pub fn apply(live: Option<&Value>, config: &Value, definition: &str, w: &Writer,
             continue;
         }
         for e in &list {
-            if (e.manager == w.manager && e.operation == "Apply") || e.subresource != w.subresource {
+            if (e.manager == w.manager && e.operation == "Apply") || e.subresource != w.subresource
+            {
                 continue;
             }
             if e.fields.contains(&p) {
@@ -529,18 +606,23 @@ pub fn apply(live: Option<&Value>, config: &Value, definition: &str, w: &Writer,
         m.remove("managedFields");
         m.remove("resourceVersion");
     }
-    let mut merged = crate::smp::strategic_merge_patch(&base, &strip_nulls(&cfg), definition).unwrap_or_else(|_| cfg.clone());
+    let mut merged = crate::smp::strategic_merge_patch(&base, &strip_nulls(&cfg), definition)
+        .unwrap_or_else(|_| cfg.clone());
     // fields this manager applied before but not now, that nobody else owns, go away
     let old_apply = list
         .iter()
-        .find(|e| e.manager == w.manager && e.operation == "Apply" && e.subresource == w.subresource)
+        .find(|e| {
+            e.manager == w.manager && e.operation == "Apply" && e.subresource == w.subresource
+        })
         .map(|e| e.fields.clone())
         .unwrap_or_default();
     for p in old_apply.paths() {
         if cfg_set.contains(&p) {
             continue;
         }
-        let others = list.iter().any(|e| !(e.manager == w.manager && e.operation == "Apply") && e.fields.contains(&p));
+        let others = list
+            .iter()
+            .any(|e| !(e.manager == w.manager && e.operation == "Apply") && e.fields.contains(&p));
         if !others {
             remove_at(&mut merged, &p);
         }
@@ -559,7 +641,9 @@ pub fn apply(live: Option<&Value>, config: &Value, definition: &str, w: &Writer,
             }
         }
     }
-    match list.iter_mut().find(|e| e.manager == w.manager && e.operation == "Apply" && e.subresource == w.subresource) {
+    match list.iter_mut().find(|e| {
+        e.manager == w.manager && e.operation == "Apply" && e.subresource == w.subresource
+    }) {
         Some(e) => {
             e.fields = cfg_set;
             e.time = w.time.to_string();
@@ -583,7 +667,12 @@ pub fn apply(live: Option<&Value>, config: &Value, definition: &str, w: &Writer,
 
 fn strip_nulls(v: &Value) -> Value {
     match v {
-        Value::Object(o) => Value::Object(o.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v))).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(strip_nulls).collect()),
         other => other.clone(),
     }
@@ -637,14 +726,22 @@ mod tests {
         // bob changes replicas: conflict with alice
         let err = apply(Some(&a), &deploy(5, "x"), DEPLOY, &w("bob"), false).expect_err("conflict");
         assert_eq!(err.len(), 1);
-        assert_eq!(conflict_message(&err), "Apply failed with 1 conflict: conflict with \"alice\" using apps/v1: .spec.replicas");
+        assert_eq!(
+            conflict_message(&err),
+            "Apply failed with 1 conflict: conflict with \"alice\" using apps/v1: .spec.replicas"
+        );
         // same value is no conflict (shared ownership)
         apply(Some(&a), &deploy(2, "x"), DEPLOY, &w("bob"), false).expect("same values");
         // force moves ownership
         let b = apply(Some(&a), &deploy(5, "x"), DEPLOY, &w("bob"), true).expect("forced");
         assert_eq!(b["spec"]["replicas"], 5);
-        let alice = entries(&b).into_iter().find(|e| e.manager == "alice").expect("alice");
-        assert!(!alice.fields.contains(&["f:spec".to_string(), "f:replicas".to_string()]));
+        let alice = entries(&b)
+            .into_iter()
+            .find(|e| e.manager == "alice")
+            .expect("alice");
+        assert!(!alice
+            .fields
+            .contains(&["f:spec".to_string(), "f:replicas".to_string()]));
     }
 
     #[test]
@@ -666,19 +763,29 @@ mod tests {
         scaled["spec"]["replicas"] = json!(3);
         record_update(Some(&obj), &mut scaled, DEPLOY, &w("kubectl-scale"));
         let e = entries(&scaled);
-        let create = e.iter().find(|e| e.manager == "kubectl-create").expect("create");
-        let scale = e.iter().find(|e| e.manager == "kubectl-scale").expect("scale");
+        let create = e
+            .iter()
+            .find(|e| e.manager == "kubectl-create")
+            .expect("create");
+        let scale = e
+            .iter()
+            .find(|e| e.manager == "kubectl-scale")
+            .expect("scale");
         let path = ["f:spec".to_string(), "f:replicas".to_string()];
         assert!(!create.fields.contains(&path));
         assert!(scale.fields.contains(&path));
         // an apply that changes replicas now conflicts with kubectl-scale
-        let err = apply(Some(&scaled), &deploy(1, "x"), DEPLOY, &w("alice"), false).expect_err("conflict");
+        let err = apply(Some(&scaled), &deploy(1, "x"), DEPLOY, &w("alice"), false)
+            .expect_err("conflict");
         assert_eq!(err[0].manager, "kubectl-scale");
     }
 
     #[test]
     fn user_agent_manager() {
-        assert_eq!(manager_from_user_agent("kubectl/v1.33.0 (linux/amd64) kubernetes/abc"), "kubectl");
+        assert_eq!(
+            manager_from_user_agent("kubectl/v1.33.0 (linux/amd64) kubernetes/abc"),
+            "kubectl"
+        );
         assert_eq!(manager_from_user_agent(""), "unknown");
     }
 }

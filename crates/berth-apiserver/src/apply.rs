@@ -20,9 +20,14 @@ pub async fn apply(ctx: &Ctx<'_>, config: Value) -> ApiResult<Reply> {
         ));
     }
     if !config.is_object() {
-        return Err(ApiError::bad_request("the applied configuration is not an object"));
+        return Err(ApiError::bad_request(
+            "the applied configuration is not an object",
+        ));
     }
-    let name = config.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let name = config
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if name != ctx.info.name {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({name}) does not match the name on the URL ({})",
@@ -30,8 +35,17 @@ pub async fn apply(ctx: &Ctx<'_>, config: Value) -> ApiResult<Reply> {
         )));
     }
     let force = ctx.query.get("force").is_some_and(|f| f == "true");
-    let ns = if ctx.r.namespaced { ctx.info.namespace.as_str() } else { "" };
-    let exists = ctx.state.storage.get(ctx.r, ns, &ctx.info.name).await?.is_some();
+    let ns = if ctx.r.namespaced {
+        ctx.info.namespace.as_str()
+    } else {
+        ""
+    };
+    let exists = ctx
+        .state
+        .storage
+        .get(ctx.r, ns, &ctx.info.name)
+        .await?
+        .is_some();
     if !exists && ctx.info.subresource.is_empty() {
         let (time, av) = (now_rfc3339(), ctx.r.api_version());
         let w = berth_api::managedfields::Writer {
@@ -40,8 +54,9 @@ pub async fn apply(ctx: &Ctx<'_>, config: Value) -> ApiResult<Reply> {
             subresource: "",
             time: &time,
         };
-        let created = berth_api::managedfields::apply(None, &config, &ctx.r.definition_name(), &w, force)
-            .map_err(|_| ApiError::internal("conflict on a new object"))?;
+        let created =
+            berth_api::managedfields::apply(None, &config, &ctx.r.definition_name(), &w, force)
+                .map_err(|_| ApiError::internal("conflict on a new object"))?;
         let entries = berth_api::managedfields::entries(&created);
         let body = serde_json::to_vec(&created).map_err(|e| ApiError::internal(e.to_string()))?;
         return rest::create_with(ctx, &body, Some(entries)).await;

@@ -7,6 +7,7 @@ pub mod authn;
 pub mod authz;
 pub mod bootstrap;
 pub mod client;
+pub mod conversion;
 pub mod discovery;
 pub mod jwt;
 pub mod pki;

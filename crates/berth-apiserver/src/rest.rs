@@ -207,7 +207,11 @@ fn meta_str<'v>(obj: &'v Value, k: &str) -> &'v str {
 }
 
 /// The identity of a write, for managedFields.
-fn writer<'c>(ctx: &'c Ctx, time: &'c str, api_version: &'c str) -> berth_api::managedfields::Writer<'c> {
+fn writer<'c>(
+    ctx: &'c Ctx,
+    time: &'c str,
+    api_version: &'c str,
+) -> berth_api::managedfields::Writer<'c> {
     berth_api::managedfields::Writer {
         manager: &ctx.field_manager,
         api_version,
@@ -414,7 +418,7 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Reply> {
         let mut last_key = None;
         for kv in &resp.kvs {
             last_key = Some(kv.key.clone());
-            let obj = storage::decode(kv)?;
+            let obj = storage::decode_as(ctx.r, kv)?;
             if filter.matches(&obj) {
                 items.push(obj);
                 if limit > 0 && items.len() >= limit {
@@ -478,7 +482,11 @@ pub async fn create(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
 }
 
 /// Creates an object; `managed` are managedFields already computed (server-side apply).
-pub async fn create_with(ctx: &Ctx<'_>, body: &[u8], managed: Option<Vec<berth_api::managedfields::Entry>>) -> ApiResult<Reply> {
+pub async fn create_with(
+    ctx: &Ctx<'_>,
+    body: &[u8],
+    managed: Option<Vec<berth_api::managedfields::Entry>>,
+) -> ApiResult<Reply> {
     let mut obj = decode_body(body)?;
     let warnings = check_body(
         ctx,
@@ -696,7 +704,13 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
                 let def = subresource_type(ctx).2;
                 let rv = meta_str(config, "resourceVersion").to_string();
                 let (time, av) = (now_rfc3339(), ctx.r.api_version());
-                match berth_api::managedfields::apply(Some(&view), config, &def, &writer(ctx, &time, &av), *force) {
+                match berth_api::managedfields::apply(
+                    Some(&view),
+                    config,
+                    &def,
+                    &writer(ctx, &time, &av),
+                    *force,
+                ) {
                     Ok(v) => (v, rv),
                     Err(conflicts) => return Err(apply_conflict(ctx, &conflicts)),
                 }
@@ -932,7 +946,12 @@ fn prepare_update(
     validate(ctx, &new, Some(current))?;
     if !applied {
         let (time, av) = (now_rfc3339(), ctx.r.api_version());
-        berth_api::managedfields::record_update(Some(current), &mut new, &ctx.r.definition_name(), &writer(ctx, &time, &av));
+        berth_api::managedfields::record_update(
+            Some(current),
+            &mut new,
+            &ctx.r.definition_name(),
+            &writer(ctx, &time, &av),
+        );
     }
     Ok(Some(new))
 }
@@ -1254,7 +1273,7 @@ pub async fn delete_collection(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
     let resp = ctx.state.storage.store.list(&prefix, "", 0, 0).await?;
     let mut deleted = Vec::new();
     for kv in &resp.kvs {
-        let obj = storage::decode(kv)?;
+        let obj = storage::decode_as(ctx.r, kv)?;
         if !filter.matches(&obj) {
             continue;
         }

@@ -201,7 +201,9 @@ where
     };
     let field_manager = match query.get("fieldManager").filter(|m| !m.is_empty()) {
         Some(m) => m.clone(),
-        None => berth_api::managedfields::manager_from_user_agent(user_agent.as_deref().unwrap_or("")),
+        None => {
+            berth_api::managedfields::manager_from_user_agent(user_agent.as_deref().unwrap_or(""))
+        }
     };
     let ctx = Ctx {
         state,

@@ -27,7 +27,8 @@ fn group_segment(r: &ResourceInfo) -> &'static str {
 }
 
 /// The key of one object: `/registry/<group>/<resource>/[<namespace>/]<name>`.
-pub fn key(r: &ResourceInfo, namespace: &str, name: &str) -> String {
+pub fn key(r: &'static ResourceInfo, namespace: &str, name: &str) -> String {
+    let r = crate::conversion::storage_resource(r);
     if r.namespaced {
         format!(
             "/registry/{}/{}/{namespace}/{name}",
@@ -40,7 +41,8 @@ pub fn key(r: &ResourceInfo, namespace: &str, name: &str) -> String {
 }
 
 /// The prefix of a collection, ending in `/`. An empty namespace means all namespaces.
-pub fn prefix(r: &ResourceInfo, namespace: &str) -> String {
+pub fn prefix(r: &'static ResourceInfo, namespace: &str) -> String {
+    let r = crate::conversion::storage_resource(r);
     if r.namespaced && !namespace.is_empty() {
         format!("/registry/{}/{}/{namespace}/", group_segment(r), r.resource)
     } else {
@@ -61,6 +63,11 @@ pub fn encode(obj: &Value) -> ApiResult<Vec<u8>> {
 /// Deserializes a stored object and sets its resourceVersion from the key's revision.
 pub fn decode(kv: &KeyValue) -> ApiResult<Value> {
     decode_at(&kv.value, kv.mod_revision)
+}
+
+/// Like [`decode`], converted to the form `r` serves.
+pub fn decode_as(r: &ResourceInfo, kv: &KeyValue) -> ApiResult<Value> {
+    Ok(crate::conversion::from_storage(r, decode(kv)?))
 }
 
 /// Deserializes stored bytes and sets resourceVersion to `rev`.
@@ -94,21 +101,30 @@ pub enum Written {
 
 impl Storage {
     /// Reads one object.
-    pub async fn get(&self, r: &ResourceInfo, ns: &str, name: &str) -> ApiResult<Option<Value>> {
+    pub async fn get(
+        &self,
+        r: &'static ResourceInfo,
+        ns: &str,
+        name: &str,
+    ) -> ApiResult<Option<Value>> {
         let (kv, _) = self.store.get(&key(r, ns, name)).await?;
-        kv.as_ref().map(decode).transpose()
+        kv.as_ref().map(|kv| decode_as(r, kv)).transpose()
     }
 
     /// Creates an object; `None` if the key exists.
     pub async fn create(
         &self,
-        r: &ResourceInfo,
+        r: &'static ResourceInfo,
         ns: &str,
         name: &str,
         obj: &Value,
     ) -> ApiResult<Option<Value>> {
-        match self.store.create(&key(r, ns, name), encode(obj)?).await? {
-            TxnOutcome::Applied(kv) => Ok(Some(decode_at(&encode(obj)?, kv.mod_revision)?)),
+        let bytes = encode(&crate::conversion::to_storage(r, obj.clone()))?;
+        match self.store.create(&key(r, ns, name), bytes.clone()).await? {
+            TxnOutcome::Applied(kv) => Ok(Some(crate::conversion::from_storage(
+                r,
+                decode_at(&bytes, kv.mod_revision)?,
+            ))),
             TxnOutcome::Conflict(_) => Ok(None),
         }
     }
@@ -116,38 +132,41 @@ impl Storage {
     /// Replaces an object if it is still at revision `expected`.
     pub async fn update(
         &self,
-        r: &ResourceInfo,
+        r: &'static ResourceInfo,
         ns: &str,
         name: &str,
         obj: &Value,
         expected: Revision,
     ) -> ApiResult<Written> {
-        let bytes = encode(obj)?;
+        let bytes = encode(&crate::conversion::to_storage(r, obj.clone()))?;
         match self
             .store
             .update(&key(r, ns, name), bytes.clone(), expected)
             .await?
         {
-            TxnOutcome::Applied(kv) => Ok(Written::Ok(decode_at(&bytes, kv.mod_revision)?)),
-            TxnOutcome::Conflict(cur) => {
-                Ok(Written::Conflict(cur.as_ref().map(decode).transpose()?))
-            }
+            TxnOutcome::Applied(kv) => Ok(Written::Ok(crate::conversion::from_storage(
+                r,
+                decode_at(&bytes, kv.mod_revision)?,
+            ))),
+            TxnOutcome::Conflict(cur) => Ok(Written::Conflict(
+                cur.as_ref().map(|kv| decode_as(r, kv)).transpose()?,
+            )),
         }
     }
 
     /// Deletes an object if it is still at revision `expected`; returns its last state.
     pub async fn delete(
         &self,
-        r: &ResourceInfo,
+        r: &'static ResourceInfo,
         ns: &str,
         name: &str,
         expected: Revision,
     ) -> ApiResult<Written> {
         match self.store.delete(&key(r, ns, name), expected).await? {
-            TxnOutcome::Applied((kv, _rev)) => Ok(Written::Ok(decode(&kv)?)),
-            TxnOutcome::Conflict(cur) => {
-                Ok(Written::Conflict(cur.as_ref().map(decode).transpose()?))
-            }
+            TxnOutcome::Applied((kv, _rev)) => Ok(Written::Ok(decode_as(r, &kv)?)),
+            TxnOutcome::Conflict(cur) => Ok(Written::Conflict(
+                cur.as_ref().map(|kv| decode_as(r, kv)).transpose()?,
+            )),
         }
     }
 }

@@ -54,7 +54,7 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let start = if rv.is_empty() || rv == "0" || send_initial {
         let resp = state.storage.store.list(&prefix, "", 0, 0).await?;
         for kv in &resp.kvs {
-            let obj = storage::decode(kv)?;
+            let obj = storage::decode_as(ctx.r, kv)?;
             if filter.matches(&obj) {
                 initial.push(obj);
             }
@@ -85,6 +85,7 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     };
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     let kind = ctx.r.kind;
+    let r = ctx.r;
     let api_version = ctx.r.api_version();
     let rendering = ctx.rendering;
     tokio::spawn(async move {
@@ -150,7 +151,7 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
                         None => return,
                     };
                     last_rev = ev.revision();
-                    if let Some((ty, obj)) = classify(&filter, &ev) {
+                    if let Some((ty, obj)) = classify(r, &filter, &ev) {
                         if tx.send(line(ty, &render(obj))).await.is_err() { return; }
                     }
                 }
@@ -165,13 +166,19 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
 
 /// Turns a store event into a watch event type and object, applying the filter with
 /// transitions: an object leaving the selection is DELETED, one entering it ADDED.
-fn classify(filter: &Filter, ev: &Event) -> Option<(&'static str, Value)> {
+fn classify(
+    r: &'static berth_api::registry::ResourceInfo,
+    filter: &Filter,
+    ev: &Event,
+) -> Option<(&'static str, Value)> {
     match ev {
         Event::Put { kv, prev } => {
-            let obj = storage::decode(kv).ok()?;
+            let obj = storage::decode_as(r, kv).ok()?;
             let now = filter.matches(&obj);
             let before = match prev {
-                Some(p) => storage::decode(p).ok().is_some_and(|o| filter.matches(&o)),
+                Some(p) => storage::decode_as(r, p)
+                    .ok()
+                    .is_some_and(|o| filter.matches(&o)),
                 None => false,
             };
             match (before, now) {
@@ -182,7 +189,10 @@ fn classify(filter: &Filter, ev: &Event) -> Option<(&'static str, Value)> {
             }
         }
         Event::Delete { prev, revision } => {
-            let obj = storage::decode_at(&prev.value, *revision).ok()?;
+            let obj = crate::conversion::from_storage(
+                r,
+                storage::decode_at(&prev.value, *revision).ok()?,
+            );
             filter.matches(&obj).then_some(("DELETED", obj))
         }
     }

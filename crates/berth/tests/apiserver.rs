@@ -503,7 +503,27 @@ fn server_side_apply_owns_prunes_and_conflicts() {
     // another manager changes a field: applying a different value conflicts
     s.k(&["patch", "cm", "ssa", "-p", r#"{"data":{"one":"9"}}"#]);
     let err = s.k_err(&["apply", "--server-side", "-f", &p]);
-    assert!(err.contains(r#"conflict with "kubectl-patch""#) && err.contains(".data.one"), "{err}");
+    assert!(
+        err.contains(r#"conflict with "kubectl-patch""#) && err.contains(".data.one"),
+        "{err}"
+    );
     s.k(&["apply", "--server-side", "--force-conflicts", "-f", &p]);
     assert_eq!(s.kj(&["get", "cm", "ssa"])["data"]["one"], "1");
+}
+
+#[test]
+fn core_and_events_api_share_events() {
+    let s = Server::start();
+    let ev = r#"{"apiVersion":"v1","kind":"Event","metadata":{"name":"e1","namespace":"default"},
+        "involvedObject":{"kind":"Pod","name":"p","namespace":"default"},"reason":"Tested","message":"hello","type":"Normal",
+        "source":{"component":"test"},"count":1}"#;
+    let o = s.k_stdin(&["create", "-f", "-"], ev);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let new = s.kj(&["get", "events.v1.events.k8s.io", "e1"]);
+    assert_eq!(new["apiVersion"], "events.k8s.io/v1");
+    assert_eq!(new["regarding"]["name"], "p");
+    assert_eq!(new["note"], "hello");
+    assert_eq!(new["deprecatedSource"]["component"], "test");
+    let out = s.k(&["get", "events"]);
+    assert!(out.contains("Tested") && out.contains("hello"), "{out}");
 }
