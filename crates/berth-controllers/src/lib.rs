@@ -3,6 +3,7 @@
 //! over a `kube::Client`, all run while this server holds the leader-election Lease.
 
 pub mod events;
+pub mod history;
 pub mod leaderelection;
 pub mod util;
 
