@@ -224,6 +224,7 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
     let run_scheduler = !args.disable_scheduler;
     let scheduler_options = berth_scheduler::Options {
         identity: format!("{}_{}", hostname(), std::process::id()),
+        ..Default::default()
     };
     berth_apiserver::run(config, shutdown, move |s| {
         let cm = berth_apiserver::client::local_client(

@@ -1,0 +1,10 @@
+//! The default profile's plugins, one module each (pkg/scheduler/framework/plugins).
+
+pub mod balanced_allocation;
+pub mod node_affinity;
+pub mod node_name;
+pub mod node_ports;
+pub mod node_resources_fit;
+pub mod node_unschedulable;
+pub mod pod_topology_spread;
+pub mod taint_toleration;
