@@ -243,3 +243,182 @@ mod tests {
         assert!(duplicate_fields(b"not json").is_empty());
     }
 }
+
+/// The first value whose JSON type does not fit the schema of `definition`, worded as
+/// Go's decoder (which kube-apiserver uses) words it:
+/// `json: cannot unmarshal string into Go struct field Service.spec of type v1.ServiceSpec`.
+/// `null` fits anything; int-or-string fields take strings and integers; quantities take
+/// strings and numbers. Free-form objects are not looked into.
+pub fn type_error(obj: &Value, definition: &str) -> Option<String> {
+    let schema = openapi::definition(definition)?;
+    let root = definition
+        .rsplit('.')
+        .next()
+        .unwrap_or(definition)
+        .to_string();
+    check(obj, schema, &mut root.clone(), true)
+}
+
+fn go_type(schema: &'static Value) -> String {
+    if let Some(r) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(openapi::ref_name)
+    {
+        let mut parts = r.rsplitn(3, '.');
+        let (name, version) = (parts.next().unwrap_or(r), parts.next().unwrap_or(""));
+        return match name {
+            "IntOrString" => "intstr.IntOrString".into(),
+            "Quantity" => "resource.Quantity".into(),
+            "Time" | "MicroTime" | "Duration" => format!("v1.{name}"),
+            _ => format!("{version}.{name}"),
+        };
+    }
+    let s = openapi::resolve(schema);
+    match s.get("type").and_then(Value::as_str) {
+        Some("string") => "string".into(),
+        Some("boolean") => "bool".into(),
+        Some("integer") => s
+            .get("format")
+            .and_then(Value::as_str)
+            .unwrap_or("int64")
+            .into(),
+        Some("number") => "float64".into(),
+        Some("array") => format!(
+            "[]{}",
+            s.get("items")
+                .map(go_type)
+                .unwrap_or_else(|| "interface {}".into())
+        ),
+        Some("object") => match s.get("additionalProperties") {
+            Some(ap @ Value::Object(_)) => format!("map[string]{}", go_type(ap)),
+            _ => "map[string]interface {}".into(),
+        },
+        _ => "interface {}".into(),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::Null => "null",
+    }
+}
+
+fn check(v: &Value, schema: &'static Value, path: &mut String, top: bool) -> Option<String> {
+    if v.is_null() {
+        return None;
+    }
+    let name = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(openapi::ref_name)
+        .unwrap_or("");
+    let s = openapi::resolve(schema);
+    if s.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
+        return None;
+    }
+    let fail = |path: &str| {
+        let field = if top {
+            String::new()
+        } else {
+            format!(" into Go struct field {path}")
+        };
+        let of = if top {
+            format!(" into Go value of type {}", go_type(schema))
+        } else {
+            format!(" of type {}", go_type(schema))
+        };
+        Some(format!(
+            "json: cannot unmarshal {}{field}{of}",
+            json_type(v)
+        ))
+    };
+    if name.ends_with(".IntOrString")
+        || s.get("format").and_then(Value::as_str) == Some("int-or-string")
+    {
+        return if v.is_string() || v.is_i64() || v.is_u64() {
+            None
+        } else {
+            fail(path)
+        };
+    }
+    if name.ends_with(".Quantity") {
+        return if v.is_string() || v.is_number() {
+            None
+        } else {
+            fail(path)
+        };
+    }
+    match s.get("type").and_then(Value::as_str) {
+        Some("string") if !v.is_string() => fail(path),
+        Some("boolean") if !v.is_boolean() => fail(path),
+        Some("integer") if !(v.is_i64() || v.is_u64()) => fail(path),
+        Some("number") if !v.is_number() => fail(path),
+        Some("array") => {
+            let Value::Array(items) = v else {
+                return fail(path);
+            };
+            let item = s.get("items")?;
+            items.iter().find_map(|it| check(it, item, path, false))
+        }
+        Some("object") | None
+            if s.get("properties").is_some() || s.get("additionalProperties").is_some() =>
+        {
+            let Value::Object(m) = v else {
+                return fail(path);
+            };
+            let props = s.get("properties").and_then(Value::as_object);
+            let additional = s.get("additionalProperties").filter(|a| a.is_object());
+            for (k, child) in m {
+                let named = props.and_then(|p| p.get(k));
+                let Some(cs) = named.or(additional) else {
+                    continue;
+                };
+                let len = path.len();
+                // Go names struct fields in the path, not map keys
+                if named.is_some() {
+                    path.push('.');
+                    path.push_str(k);
+                }
+                let r = check(child, cs, path, false);
+                path.truncate(len);
+                if r.is_some() {
+                    return r;
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod type_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wrong_types_are_reported_like_go() {
+        let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": "oops"});
+        assert_eq!(
+            type_error(&svc, "io.k8s.api.core.v1.Service").as_deref(),
+            Some("json: cannot unmarshal string into Go struct field Service.spec of type v1.ServiceSpec")
+        );
+        let labels = json!({"metadata": {"name": "x", "labels": {"a": 1}}});
+        assert_eq!(
+            type_error(&labels, "io.k8s.api.core.v1.ConfigMap").as_deref(),
+            Some("json: cannot unmarshal number into Go struct field ConfigMap.metadata.labels of type string")
+        );
+        let ok = json!({"spec": {"replicas": 2, "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+            "template": {"spec": {"containers": [{"name": "c", "image": "i", "resources": {"limits": {"cpu": 1, "memory": "1Gi"}}}]}}}});
+        assert_eq!(type_error(&ok, "io.k8s.api.apps.v1.Deployment"), None);
+        let ports = json!({"spec": {"ports": ["80"]}});
+        assert!(type_error(&ports, "io.k8s.api.core.v1.Service")
+            .is_some_and(|e| e.contains("of type v1.ServicePort")));
+    }
+}

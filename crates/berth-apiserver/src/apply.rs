@@ -34,6 +34,9 @@ pub async fn apply(ctx: &Ctx<'_>, config: Value) -> ApiResult<Reply> {
             ctx.info.name
         )));
     }
+    if let Some(e) = berth_api::fieldvalidation::type_error(&config, &ctx.r.definition_name()) {
+        return Err(ApiError::bad_request(e));
+    }
     let force = ctx.query.get("force").is_some_and(|f| f == "true");
     let ns = if ctx.r.namespaced {
         ctx.info.namespace.as_str()

@@ -157,6 +157,12 @@ fn check_body(
         ))
         .pipe(|e| if got_av == api_version { ApiError::bad_request(format!("the kind in the data ({got_kind}) does not match the expected kind ({kind})")) } else { e }));
     }
+    if let Some(e) = berth_api::fieldvalidation::type_error(obj, definition) {
+        let version = api_version.rsplit('/').next().unwrap_or(api_version);
+        return Err(ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}"
+        )));
+    }
     let mode = field_validation(ctx)?;
     if mode == "Ignore" {
         return Ok(vec![]);
@@ -666,6 +672,9 @@ pub fn apply_patch(kind: &str, cur: &Value, p: &Value, definition: &str) -> ApiR
     };
     if !out.is_object() {
         return Err(ApiError::bad_request("the patch did not produce an object"));
+    }
+    if let Some(e) = berth_api::fieldvalidation::type_error(&out, definition) {
+        return Err(ApiError::bad_request(e));
     }
     Ok(out)
 }

@@ -527,3 +527,46 @@ fn core_and_events_api_share_events() {
     let out = s.k(&["get", "events"]);
     assert!(out.contains("Tested") && out.contains("hello"), "{out}");
 }
+
+#[test]
+fn wrong_json_types_are_400_not_crashes() {
+    let s = Server::start();
+    let url = format!("{}/api/v1/namespaces/default/services", s.url);
+    for body in [
+        r#"{"metadata":{"name":"x"},"spec":"oops"}"#,
+        r#"{"metadata":{"name":"x"},"spec":{"ports":["80"]}}"#,
+        r#"{"metadata":{"name":"x","labels":{"a":1}},"spec":{"ports":[{"port":80}]}}"#,
+    ] {
+        let o = s.curl_admin(&[
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+            &url,
+        ]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.ends_with("400") && out.contains("cannot unmarshal"),
+            "{body}: {out}"
+        );
+    }
+    s.k(&["create", "service", "clusterip", "ok", "--tcp=80"]);
+    let err = s.k_err(&[
+        "patch",
+        "svc",
+        "ok",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"ports":7}}"#,
+    ]);
+    assert!(err.contains("cannot unmarshal"), "{err}");
+    // the server is still healthy
+    assert_eq!(
+        String::from_utf8_lossy(&s.curl(&[&format!("{}/healthz", s.url)]).stdout),
+        "ok"
+    );
+}
