@@ -11,6 +11,9 @@ mod pod;
 mod service;
 mod workloads;
 
+pub mod job_selector;
+pub use job_selector::generate_job_selector;
+
 use serde_json::{Map, Value};
 
 /// A JSON object, the shape every Kubernetes struct takes on the wire.

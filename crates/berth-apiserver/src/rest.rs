@@ -564,6 +564,9 @@ pub async fn create_with(
         }
     }
     berth_api::defaults::apply_defaults(ctx.r.group, ctx.r.version, ctx.r.kind, &mut obj);
+    if (ctx.r.group, ctx.r.kind) == ("batch", "Job") {
+        berth_api::defaults::generate_job_selector(&mut obj);
+    }
     let undo = admission::admit_create(ctx, &mut obj).await?;
     let name = meta_str(&obj, "name").to_string();
     if let Err(e) = validate(ctx, &obj, None) {

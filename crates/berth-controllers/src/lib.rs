@@ -70,6 +70,9 @@ pub const CONTROLLERS: &[(&str, Runner)] = &[
     ("statefulset-controller", |c| Box::pin(statefulset::run(c))),
     ("job-controller", |c| Box::pin(job::run(c))),
     ("cronjob-controller", |c| Box::pin(cronjob::run(c))),
+    ("ttl-after-finished-controller", |c| {
+        Box::pin(job::ttl::run(c))
+    }),
     ("garbage-collector-controller", |c| {
         Box::pin(garbagecollector::run(c))
     }),
