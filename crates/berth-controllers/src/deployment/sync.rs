@@ -123,6 +123,7 @@ pub async fn create_new_replica_set(
         metadata: ObjectMeta {
             name: Some(name.clone()),
             namespace: Some(ns.clone()),
+            labels: template.metadata.as_ref().and_then(|m| m.labels.clone()),
             owner_references: Some(vec![crate::util::controller_ref(d)]),
             ..Default::default()
         },
