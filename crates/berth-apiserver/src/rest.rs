@@ -938,7 +938,11 @@ fn prepare_update(
             }
         }
     }
+    // create-only defaults (the namespace's `kubernetes` finalizer) look for a
+    // resourceVersion to tell an update from a create
+    meta_mut(&mut new).insert("resourceVersion".into(), json!("0"));
     berth_api::defaults::apply_defaults(ctx.r.group, ctx.r.version, ctx.r.kind, &mut new);
+    meta_mut(&mut new).remove("resourceVersion");
     if tracks_generation(ctx.r.kind) && spec_changed(current, &new) {
         let g = cur_meta
             .get("generation")
