@@ -144,11 +144,10 @@ async fn lead(client: kube::Client, options: Options) {
     while !(s.pods_synced.load(Ordering::Acquire) && s.nodes_synced.load(Ordering::Acquire)) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tracing::info!(
-        nodes = s.cache().node_names().len(),
-        pods = s.cache().pod_count(),
-        "scheduler caches synced"
-    );
+    // one guard at a time: two `cache()` temporaries in one statement would deadlock
+    let nodes = s.cache().node_names().len();
+    let pods = s.cache().pod_count();
+    tracing::info!(nodes, pods, "scheduler caches synced");
     tasks.spawn(s.clone().scheduling_loop());
     while tasks.join_next().await.is_some() {}
 }
