@@ -171,10 +171,8 @@ fn check_body(
     if unknown.is_empty() {
         return Ok(vec![]);
     }
-    let msgs: Vec<String> = unknown
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
+    // already worded as upstream: `unknown field "spec.replicas"`
+    let msgs = unknown;
     if mode == "Strict" {
         let version = api_version.rsplit('/').next().unwrap_or(api_version);
         return Err(ApiError::bad_request(format!(
@@ -572,6 +570,18 @@ pub async fn create_with(
     if let Err(e) = validate(ctx, &obj, None) {
         undo.rollback(ctx.state).await;
         return Err(e);
+    }
+    {
+        let (time, av) = (now_rfc3339(), ctx.r.api_version());
+        match managed {
+            Some(entries) => berth_api::managedfields::set_entries(&mut obj, &entries),
+            None => berth_api::managedfields::record_update(
+                None,
+                &mut obj,
+                &ctx.r.definition_name(),
+                &writer(ctx, &time, &av),
+            ),
+        }
     }
     if ctx.dry_run() {
         undo.rollback(ctx.state).await;

@@ -280,8 +280,9 @@ fn daemonset_cast_from_deployment_needs_validate_false() {
         );
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
-            err.contains("unknown field \"spec.replicas\"")
-                && err.contains("unknown field \"spec.strategy\""),
+            err.contains("DaemonSet in version \"v1\" cannot be handled as a DaemonSet: strict decoding error: unknown field \"spec.")
+                && err.contains("unknown field \"spec.replicas\", unknown field \"spec.strategy\"")
+                && !err.contains("unknown field \"unknown"),
             "{bin}: {err}"
         );
     }
