@@ -138,6 +138,73 @@ fn cascading_deletion_background_foreground_orphan() {
     }
 }
 
+/// The ReplicaSets of deployment `app` (by the label `kubectl create deployment` sets).
+fn replicasets(s: &Server, app: &str) -> Vec<Value> {
+    s.kj(&["get", "rs", "-l", &format!("app={app}")])["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn kubectl_delete_deployment_cascades_three_ways() {
+    let s = Server::start();
+    for name in ["bg", "fg", "orph"] {
+        s.k(&[
+            "create",
+            "deployment",
+            name,
+            "--image=busybox",
+            "--replicas=2",
+        ]);
+    }
+    for name in ["bg", "fg", "orph"] {
+        assert!(
+            eventually(30, || pods(&s, "default", name).len() == 2),
+            "{name}: pods not created"
+        );
+    }
+    s.k(&["delete", "deploy", "bg", "--cascade=background"]);
+    assert!(
+        eventually(30, || replicasets(&s, "bg").is_empty()
+            && pods(&s, "default", "bg").is_empty()),
+        "background: dependents left"
+    );
+    // kubectl waits until the deployment itself is gone: after its ReplicaSet and pods
+    s.k(&[
+        "delete",
+        "deploy",
+        "fg",
+        "--cascade=foreground",
+        "--timeout=40s",
+    ]);
+    assert!(replicasets(&s, "fg").is_empty());
+    assert!(pods(&s, "default", "fg").is_empty());
+
+    s.k(&[
+        "delete",
+        "deploy",
+        "orph",
+        "--cascade=orphan",
+        "--timeout=30s",
+    ]);
+    assert!(!exists(&s, &["deploy", "orph"]));
+    let rs = replicasets(&s, "orph");
+    assert_eq!(rs.len(), 1, "orphan: the ReplicaSet must stay");
+    assert!(
+        rs[0]["metadata"]["ownerReferences"].is_null(),
+        "{}",
+        rs[0]["metadata"]
+    );
+    let rs_uid = rs[0]["metadata"]["uid"].clone();
+    // the pods stay, still owned by their (now orphaned) ReplicaSet
+    let p = pods(&s, "default", "orph");
+    assert_eq!(p.len(), 2);
+    for pod in &p {
+        assert_eq!(pod["metadata"]["ownerReferences"][0]["uid"], rs_uid);
+    }
+}
+
 #[test]
 fn dependents_of_an_owner_that_never_existed_are_collected() {
     let s = Server::start();
@@ -304,7 +371,8 @@ fn node_manifest(name: &str) -> String {
 }
 
 fn pod_cidr(s: &Server, node: &str) -> Option<String> {
-    let n = s.kj(&["get", "node", node]);
+    let o = s.kubectl_with(common::KUBECTL_NEW, &["get", "node", node, "-o", "json"]);
+    let n: Value = serde_json::from_slice(&o.stdout).ok()?;
     let cidr = n["spec"]["podCIDR"].as_str()?.to_string();
     assert_eq!(n["spec"]["podCIDRs"], serde_json::json!([cidr]), "{n}");
     Some(cidr)
@@ -368,4 +436,58 @@ fn pod_cidrs_survive_a_restart() {
     let third = pod_cidr(&s, "r-2");
     assert!(!before.contains(&third), "{third:?} reused: {before:?}");
     assert_eq!([pod_cidr(&s, "r-0"), pod_cidr(&s, "r-1")], before);
+}
+
+#[test]
+fn namespace_waits_for_pods_terminating_on_a_node() {
+    let s = Server::start_with(&["--disable-scheduler"]);
+    apply(&s, &node_manifest("n1"));
+    s.k(&["create", "namespace", "apps"]);
+    for name in ["p0", "p1"] {
+        apply(
+            &s,
+            &format!(
+                r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"{name}","namespace":"apps","labels":{{"app":"web"}}}},
+"spec":{{"nodeName":"n1","containers":[{{"name":"c","image":"busybox"}}]}}}}"#
+            ),
+        );
+    }
+    s.k(&["-n", "apps", "create", "configmap", "settings"]);
+    s.k(&["delete", "namespace", "apps", "--wait=false"]);
+    // pods bound to a node get a grace period: the kubelet (played here) finishes them,
+    // and the namespace reports them meanwhile
+    assert!(
+        eventually(30, || {
+            let ns = s.kj(&["get", "ns", "apps"]);
+            ns["status"]["conditions"].as_array().is_some_and(|c| {
+                c.iter().any(|c| {
+                    c["type"] == "NamespaceContentRemaining"
+                        && c["message"]
+                            == "Some resources are remaining: pods. has 2 resource instances"
+                })
+            })
+        }),
+        "{}",
+        s.kj(&["get", "ns", "apps"])["status"]
+    );
+    let p = pods(&s, "apps", "web");
+    assert_eq!(p.len(), 2);
+    assert!(p
+        .iter()
+        .all(|p| p["metadata"]["deletionTimestamp"].is_string()));
+    assert!(s.k(&["get", "ns", "apps"]).contains("Terminating"));
+    s.k(&[
+        "-n",
+        "apps",
+        "delete",
+        "pods",
+        "--all",
+        "--grace-period=0",
+        "--force",
+    ]);
+    assert!(
+        eventually(30, || !exists(&s, &["ns", "apps"])),
+        "namespace still there: {}",
+        s.k(&["get", "ns", "apps", "-o", "yaml"])
+    );
 }
