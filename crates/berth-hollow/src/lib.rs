@@ -103,6 +103,7 @@ fn is_quantity(s: &str) -> bool {
 /// then keeps their Leases and status fresh and plays kubelet for their pods.
 pub async fn run(client: kube::Client, options: Options) -> Result<(), Error> {
     validate(&options)?;
+    tracing::info!(count = options.count, prefix = %options.prefix, "starting hollow nodes");
     let set = Arc::new(node::NodeSet::new(&options.prefix, options.count));
     let options = Arc::new(options);
 
