@@ -251,8 +251,11 @@ pub fn ready_transition(pod: &Pod) -> Option<Timestamp> {
 /// reflected in the endpoints.
 #[derive(Default)]
 pub struct TriggerTimeTracker {
-    services: Mutex<HashMap<String, (HashMap<String, Timestamp>, Option<Timestamp>)>>,
+    services: Mutex<HashMap<String, TriggerState>>,
 }
+
+/// Trigger times of a service's pods (by name) and of the service, as last synced.
+type TriggerState = (HashMap<String, Timestamp>, Option<Timestamp>);
 
 impl TriggerTimeTracker {
     /// The trigger time of this sync (None: nothing changed since the last one).

@@ -297,8 +297,13 @@ mod tests {
         let ns = wanted_no_schedule(&n);
         assert_eq!(ns, [UNREACHABLE, UNSCHEDULABLE]);
         let other = taint("dedicated", NO_SCHEDULE);
-        let t = reconcile_taints(&[other.clone()], Decision::Set(UNREACHABLE), &ns, now)
-            .unwrap_or_default();
+        let t = reconcile_taints(
+            std::slice::from_ref(&other),
+            Decision::Set(UNREACHABLE),
+            &ns,
+            now,
+        )
+        .unwrap_or_default();
         assert_eq!(t.len(), 4);
         assert!(t
             .iter()
