@@ -491,15 +491,11 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, definition: &str, w: 
         return;
     }
     for e in list.iter_mut() {
-        for p in changed.iter().chain(removed.iter()) {
-            if !(e.manager == w.manager
-                && e.operation == "Update"
-                && e.subresource == w.subresource)
-            {
-                e.fields.remove(p);
-            } else if removed.contains(p) {
-                e.fields.remove(p);
-            }
+        let own =
+            e.manager == w.manager && e.operation == "Update" && e.subresource == w.subresource;
+        // others lose what this write changed; everybody loses what it removed
+        for p in removed.iter().chain(changed.iter().filter(|_| !own)) {
+            e.fields.remove(p);
         }
     }
     let idx = list.iter().position(|e| {

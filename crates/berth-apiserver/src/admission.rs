@@ -59,13 +59,49 @@ pub async fn admit_create(ctx: &Ctx<'_>, obj: &mut Value) -> ApiResult<Undo> {
             priority(obj);
         }
         "Service" => allocate_service(ctx.state, obj, None, &mut undo).await?,
+        "DaemonSet" => daemonset_template_generation(None, obj),
         _ => {}
     }
     Ok(undo)
 }
 
+/// The DaemonSet strategy's template generation (PrepareForCreate/PrepareForUpdate),
+/// kept in apps/v1 as the `deprecated.daemonset.template.generation` annotation: at least
+/// 1 on create, never set by clients on update, one more whenever the template changes.
+fn daemonset_template_generation(old: Option<&Value>, new: &mut Value) {
+    const KEY: &str = "deprecated.daemonset.template.generation";
+    let read = |v: &Value| {
+        v.pointer("/metadata/annotations")
+            .and_then(|a| a.get(KEY))
+            .and_then(Value::as_str)
+            .and_then(|g| g.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let generation = match old {
+        None => read(new).max(1),
+        Some(old) if old.pointer("/spec/template") != new.pointer("/spec/template") => {
+            read(old) + 1
+        }
+        Some(old) => read(old),
+    };
+    if let Some(m) = new.get_mut("metadata").and_then(Value::as_object_mut) {
+        let annotations = m
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if !annotations.is_object() {
+            *annotations = Value::Object(Default::default());
+        }
+        if let Some(a) = annotations.as_object_mut() {
+            a.insert(KEY.into(), Value::String(generation.to_string()));
+        }
+    }
+}
+
 /// Admission for updates (synchronous checks only).
 pub fn admit_update(ctx: &Ctx<'_>, old: &Value, new: &mut Value) -> ApiResult<()> {
+    if ctx.r.kind == "DaemonSet" && ctx.info.subresource.is_empty() {
+        daemonset_template_generation(Some(old), new);
+    }
     if ctx.r.kind == "Service" && ctx.info.subresource.is_empty() {
         // keep allocated values the client did not send (kubectl apply/edit may omit them)
         let old_ip = old.pointer("/spec/clusterIP").cloned();

@@ -10,6 +10,7 @@ pub mod client;
 pub mod conversion;
 pub mod discovery;
 pub mod jwt;
+pub mod metrics;
 pub mod pki;
 pub mod request;
 pub mod response;
@@ -87,6 +88,7 @@ pub async fn run_with_store(
         tokens,
         rbac: authz::RbacCache::default(),
         ready: Default::default(),
+        metrics: Default::default(),
     });
 
     // admin kubeconfig

@@ -499,6 +499,7 @@ pub async fn create_with(
         &ctx.r.api_version(),
         &ctx.r.definition_name(),
     )?;
+    berth_api::fieldvalidation::prune_unknown_fields(&mut obj, &ctx.r.definition_name());
     obj["kind"] = json!(ctx.r.kind);
     obj["apiVersion"] = json!(ctx.r.api_version());
     let ns = ctx.ns().to_string();
@@ -618,9 +619,10 @@ pub enum Change<'b> {
 
 /// PUT on an object or its status.
 pub async fn update(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Reply> {
-    let obj = decode_body(body)?;
+    let mut obj = decode_body(body)?;
     let (kind, av, def) = subresource_type(ctx);
     let warnings = check_body(ctx, &obj, &kind, &av, &def)?;
+    berth_api::fieldvalidation::prune_unknown_fields(&mut obj, &def);
     let body_name = meta_str(&obj, "name");
     if !body_name.is_empty() && body_name != ctx.info.name {
         return Err(ApiError::bad_request(format!(
@@ -676,7 +678,7 @@ fn subresource_type(ctx: &Ctx) -> (String, String, String) {
 
 /// Applies a patch of `kind` to `cur` (an object as served).
 pub fn apply_patch(kind: &str, cur: &Value, p: &Value, definition: &str) -> ApiResult<Value> {
-    let out = match kind {
+    let mut out = match kind {
         "json" => berth_api::smp::json_patch(cur, p)
             .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?,
         "merge" => berth_api::smp::json_merge_patch(cur, p),
@@ -689,6 +691,7 @@ pub fn apply_patch(kind: &str, cur: &Value, p: &Value, definition: &str) -> ApiR
     if let Some(e) = berth_api::fieldvalidation::type_error(&out, definition) {
         return Err(ApiError::bad_request(e));
     }
+    berth_api::fieldvalidation::prune_unknown_fields(&mut out, definition);
     Ok(out)
 }
 
@@ -771,7 +774,7 @@ pub async fn modify(ctx: &Ctx<'_>, change: Change<'_>) -> ApiResult<Reply> {
                 .and_then(Value::as_array)
                 .is_none_or(|f| f.is_empty())
             && !(ctx.r.kind == "Pod" && graceful_pending(&prepared))
-            && !(ctx.r.kind == "Namespace" && !namespace_finalized(&prepared))
+            && (ctx.r.kind != "Namespace" || namespace_finalized(&prepared))
         {
             match ctx.state.storage.delete(ctx.r, &ns, &name, cur_rev).await? {
                 Written::Ok(_) => {

@@ -116,8 +116,18 @@ where
     let started = std::time::Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
+    let info = request_info(&method, &path, &parse_query(req.uri().query()));
     let reply = route(&state, cert_user, req).await;
     let resp = into_response(reply);
+    if info.resource_request {
+        state.metrics.observe(
+            &info.verb,
+            &info.resource,
+            &info.subresource,
+            resp.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
     tracing::debug!(%method, %path, status = resp.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
     resp
 }
@@ -406,6 +416,12 @@ fn non_resource(state: &State, method: &str, path: &str, accept: Option<&str>) -
             }
         }
         "/version" => Reply::ok(discovery::version()),
+        "/metrics" => Reply::Raw {
+            code: 200,
+            content_type: "text/plain; version=0.0.4; charset=utf-8",
+            body: Bytes::from(state.metrics.render()),
+            headers: vec![],
+        },
         "/api" => match discovery::wants_aggregated(accept) {
             Some(v) => aggregated_reply(discovery::aggregated(true, v), v),
             None => Reply::ok(discovery::api_versions(&server_address)),

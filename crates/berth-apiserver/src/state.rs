@@ -83,4 +83,5 @@ pub struct State {
     pub tokens: TokenSigner,
     pub rbac: RbacCache,
     pub ready: AtomicBool,
+    pub metrics: crate::metrics::Metrics,
 }
