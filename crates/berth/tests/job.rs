@@ -67,6 +67,15 @@ fn events_of(s: &Server, name: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+fn wait_nodes_ready(s: &Server, n: usize) {
+    let ready = eventually(60, || {
+        let nodes = s.kj(&["get", "nodes"]);
+        let items = nodes["items"].as_array().cloned().unwrap_or_default();
+        items.len() == n && items.iter().all(|n| condition(n, "Ready").is_some())
+    });
+    assert!(ready, "{}", s.k(&["get", "nodes"]));
+}
+
 fn apply(s: &Server, yaml: &str) {
     let o = s.k_stdin(&["apply", "-f", "-"], yaml);
     assert!(
@@ -474,4 +483,88 @@ fn cronjob_fires_and_keeps_history() {
         .code()
         == Some(1)));
     s.k(&["get", "job", &scheduled]);
+}
+
+#[test]
+fn job_completes_on_hollow_nodes() {
+    let s = Server::start();
+    let _nodes = common::Hollow::start(&s, 2, "hollow", &["--complete-after", "1s"]);
+    wait_nodes_ready(&s, 2);
+    s.k(&[
+        "create",
+        "job",
+        "pi",
+        "--image=perl",
+        "--",
+        "perl",
+        "-e",
+        "print 1",
+    ]);
+    apply(&s, &job_yaml("batch", "  completions: 3\n  parallelism: 2"));
+    s.k(&[
+        "wait",
+        "--for=condition=complete",
+        "job/pi",
+        "job/batch",
+        "--timeout=40s",
+    ]);
+    let table = s.k(&["get", "jobs"]);
+    for (name, count) in [("pi", "1/1"), ("batch", "3/3")] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_default();
+        assert!(row.contains("Complete") && row.contains(count), "{table}");
+    }
+    let pods = pods_of(&s, "batch");
+    assert_eq!(pods.len(), 3, "no pod beyond the three completions");
+    assert!(pods
+        .iter()
+        .all(|p| p["status"]["phase"] == "Succeeded" && p["spec"]["nodeName"].is_string()));
+    assert!(pods.iter().all(|p| p["metadata"]["finalizers"]
+        .as_array()
+        .is_none_or(|f| f.is_empty())));
+}
+
+#[test]
+fn deadline_stops_running_pods_on_hollow_nodes() {
+    let s = Server::start();
+    let _nodes = common::Hollow::start(&s, 2, "slow", &["--complete-after", "600s"]);
+    wait_nodes_ready(&s, 2);
+    apply(
+        &s,
+        &job_yaml(
+            "long",
+            "  parallelism: 2\n  completions: 2\n  activeDeadlineSeconds: 8",
+        ),
+    );
+    assert!(
+        eventually(30, || {
+            let job = s.kj(&["get", "job", "long"]);
+            job["status"]["ready"] == 2
+        }),
+        "two pods run: {}",
+        s.k(&["get", "pods", "-o", "wide"])
+    );
+    s.k(&[
+        "wait",
+        "--for=condition=failed",
+        "job/long",
+        "--timeout=40s",
+    ]);
+    let job = s.kj(&["get", "job", "long"]);
+    assert_eq!(
+        condition(&job, "Failed").map(|c| c["reason"].clone()),
+        Some("DeadlineExceeded".into())
+    );
+    assert_eq!(
+        job["status"]["failed"], 2,
+        "both stopped pods count as failed"
+    );
+    assert_eq!(job["status"]["terminating"], 0);
+    assert!(job["status"]["active"].is_null());
+    assert!(
+        eventually(20, || pods_of(&s, "long").is_empty()),
+        "the stopped pods are gone"
+    );
 }
