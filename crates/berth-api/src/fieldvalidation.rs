@@ -59,6 +59,49 @@ fn walk(v: &Value, schema: &'static Value, path: &mut String, out: &mut Vec<Stri
     }
 }
 
+/// Drops the fields [`unknown_fields`] would report, as decoding into kube-apiserver's
+/// Go types does: with `fieldValidation=Ignore` or `Warn` they are accepted but never stored.
+pub fn prune_unknown_fields(obj: &mut Value, definition: &str) {
+    if let Some(schema) = openapi::definition(definition) {
+        prune(obj, schema);
+    }
+}
+
+fn prune(v: &mut Value, schema: &'static Value) {
+    let schema = openapi::resolve(schema);
+    if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties");
+            m.retain(
+                |k, child| match (props.and_then(|p| p.get(k)), additional) {
+                    (Some(s), _) => {
+                        prune(child, s);
+                        true
+                    }
+                    (None, Some(ap @ Value::Object(_))) => {
+                        prune(child, ap);
+                        true
+                    }
+                    (None, Some(Value::Bool(true))) => true,
+                    (None, _) => props.is_none(),
+                },
+            );
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for item in items {
+                    prune(item, item_schema);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Keys that appear twice in one JSON object of the raw request body, each as
 /// `duplicate field "spec.replicas"`, in document order. Bodies that are not valid JSON
 /// yield nothing (decoding reports them).
@@ -178,6 +221,23 @@ mod tests {
                 }
             }
         })
+    }
+
+    #[test]
+    fn pruning_drops_exactly_the_unknown_fields() {
+        let mut d = deployment();
+        d["kind"] = "DaemonSet".into();
+        d["spec"]["replicas"] = 1.into();
+        d["spec"]["template"]["spec"]["containers"][0]["bogus"] = true.into();
+        let before = d.clone();
+        prune_unknown_fields(&mut d, "io.k8s.api.apps.v1.DaemonSet");
+        assert!(unknown_fields(&d, "io.k8s.api.apps.v1.DaemonSet").is_empty());
+        assert!(d["spec"].get("replicas").is_none());
+        assert!(d["spec"]["template"]["spec"]["containers"][0]
+            .get("bogus")
+            .is_none());
+        assert_eq!(d["spec"]["selector"], before["spec"]["selector"]);
+        assert_eq!(d["metadata"], before["metadata"]);
     }
 
     #[test]

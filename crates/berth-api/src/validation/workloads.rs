@@ -362,8 +362,50 @@ pub(super) fn validate_stateful_set(obj: &Value) -> Vec<FieldError> {
     nonnegative(spec, "minReadySeconds", "spec", &mut errs);
     required_selector(spec, "statefulset", &mut errs);
     template_matches_selector(spec, &mut errs);
-    long_running_template(spec, "StatefulSet", &mut errs);
+    long_running_template(&with_claim_volumes(spec), "StatefulSet", &mut errs);
     errs
+}
+
+/// The spec with a volume for each volumeClaimTemplate the template lacks: containers
+/// mount claims by template name, and kube-apiserver accepts those mounts (it never checks
+/// a StatefulSet's mounts against its pod volumes alone).
+fn with_claim_volumes(spec: &Value) -> Value {
+    let mut spec = spec.clone();
+    let claims: Vec<String> = spec
+        .get("volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .map(|c| {
+            c.iter()
+                .filter_map(|t| t.pointer("/metadata/name").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if claims.is_empty() {
+        return spec;
+    }
+    let Some(pod_spec) = spec
+        .pointer_mut("/template/spec")
+        .and_then(Value::as_object_mut)
+    else {
+        return spec;
+    };
+    let volumes = pod_spec
+        .entry("volumes")
+        .or_insert_with(|| Value::Array(vec![]));
+    if let Value::Array(vs) = volumes {
+        for name in claims {
+            if !vs
+                .iter()
+                .any(|v| v.get("name").and_then(Value::as_str) == Some(&name))
+            {
+                vs.push(
+                    serde_json::json!({"name": name, "persistentVolumeClaim": {"claimName": name}}),
+                );
+            }
+        }
+    }
+    spec
 }
 
 /// `ValidateStatefulSetUpdate`: only some spec fields may change.
@@ -854,6 +896,21 @@ mod tests {
             validate("StatefulSet", &ss).is_empty(),
             "{:?}",
             validate("StatefulSet", &ss)
+        );
+        // containers mount volumeClaimTemplates by name
+        let mut claims = ss.clone();
+        claims["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] =
+            json!([{"name": "data", "mountPath": "/data"}]);
+        assert_eq!(
+            msgs(&validate("StatefulSet", &claims)),
+            vec!["spec.template.spec.containers[0].volumeMounts[0].name: Not found: \"data\""]
+        );
+        claims["spec"]["volumeClaimTemplates"] = json!([{"metadata": {"name": "data"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]);
+        assert!(
+            validate("StatefulSet", &claims).is_empty(),
+            "{:?}",
+            validate("StatefulSet", &claims)
         );
         let mut bad = ss.clone();
         bad["spec"]["podManagementPolicy"] = json!("Random");
