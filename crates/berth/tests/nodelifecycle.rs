@@ -407,3 +407,89 @@ fn not_ready_node_evicts_only_pods_not_tolerating_it() {
     assert!(!terminating("forever"));
     assert_eq!(node_status(&s, "n1"), "Ready");
 }
+
+/// Running pods of the deployment: (name, node).
+fn running(s: &Server) -> Vec<(String, String)> {
+    let list = s.kj(&["get", "pods", "-l", "app=web"]);
+    list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .filter(|p| p["status"]["phase"] == "Running")
+        .map(|p| {
+            (
+                p["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                p["spec"]["nodeName"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn killed_hollow_node_loses_its_pods_to_the_survivor() {
+    // hollow-nodes renew their Leases every 10 s, so the grace period must exceed that.
+    let s = Server::start_with(&[
+        "--node-monitor-grace-period",
+        "15s",
+        "--default-unreachable-toleration-seconds",
+        "3",
+    ]);
+    let a = common::Hollow::start(&s, 1, "a", &[]);
+    let _b = common::Hollow::start(&s, 1, "b", &[]);
+    assert!(eventually(30, || {
+        let t = s.k(&["get", "nodes", "--no-headers"]);
+        t.lines().filter(|l| l.contains(" Ready ")).count() == 2
+    }));
+    apply(
+        &s,
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"terminationGracePeriodSeconds": 1,
+                        "containers": [{"name": "web", "image": "nginx"}]}}}}),
+    );
+    assert!(
+        eventually(30, || running(&s).len() == 4),
+        "{}",
+        s.k(&["get", "pods", "-o", "wide"])
+    );
+    let on_a: Vec<String> = running(&s)
+        .into_iter()
+        .filter(|p| p.1 == "a-0")
+        .map(|p| p.0)
+        .collect();
+    assert!(
+        !on_a.is_empty(),
+        "spreading put no pod on a-0: {:?}",
+        running(&s)
+    );
+
+    a.kill();
+    assert!(
+        eventually(40, || node_status(&s, "a-0") == "NotReady"),
+        "{}",
+        s.k(&["get", "nodes"])
+    );
+    assert_eq!(node_status(&s, "b-0"), "Ready");
+    assert!(eventually(20, || taints(&s, "a-0").contains(&taint(
+        "node.kubernetes.io/unreachable",
+        "NoExecute"
+    ))));
+    // Evicted after the toleration, recreated on b-0, and the stuck pods collected.
+    assert!(
+        eventually(30, || {
+            let r = running(&s);
+            r.len() == 4 && r.iter().all(|p| p.1 == "b-0")
+        }),
+        "{}",
+        s.k(&["get", "pods", "-o", "wide"])
+    );
+    assert!(
+        eventually(40, || !pods(&s).iter().any(|p| on_a.contains(&p.0))),
+        "{}",
+        s.k(&["get", "pods", "-o", "wide"])
+    );
+    let table = s.k(&["get", "deploy", "web"]);
+    assert!(table.contains("4/4"), "{table}");
+}
