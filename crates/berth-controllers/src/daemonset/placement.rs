@@ -27,7 +27,7 @@ pub fn add_daemon_tolerations(spec: &mut PodSpec) {
         match tols.iter_mut().find(|o| {
             o.key == t.key
                 && o.operator.as_deref().unwrap_or("Equal") == "Exists"
-                && o.value.as_deref().unwrap_or("") == ""
+                && o.value.as_deref().unwrap_or("").is_empty()
                 && o.effect == t.effect
         }) {
             Some(o) => *o = t,

@@ -44,13 +44,16 @@ pub fn is_pod_updated(pod: &Pod, hash: &str, generation: Option<i64>) -> bool {
     hash_matches || template_matches
 }
 
+/// A node's up-to-date pod and its old pod, either possibly missing.
+pub type NewAndOld = (Option<Arc<Pod>>, Option<Arc<Pod>>);
+
 /// `findUpdatedPodsOnNode`: the node's one new and one old pod (ignoring pods being
 /// deleted), or `None` if there are several of either.
 pub fn updated_pods_on_node(
     pods: &[Arc<Pod>],
     hash: &str,
     generation: Option<i64>,
-) -> Option<(Option<Arc<Pod>>, Option<Arc<Pod>>)> {
+) -> Option<NewAndOld> {
     let (mut new, mut old) = (None, None);
     for p in pods
         .iter()
