@@ -149,13 +149,16 @@ fn check_body(
 ) -> ApiResult<Vec<String>> {
     let got_kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     let got_av = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    if got_kind.is_empty() || got_av.is_empty() {
-        // kube-apiserver defaults a missing kind/apiVersion from the URL
-    } else if got_kind != kind || got_av != api_version {
+    // a missing kind or apiVersion is defaulted from the URL, as kube-apiserver does
+    if !got_av.is_empty() && got_av != api_version {
         return Err(ApiError::bad_request(format!(
             "the API version in the data ({got_av}) does not match the expected API version ({api_version})"
-        ))
-        .pipe(|e| if got_av == api_version { ApiError::bad_request(format!("the kind in the data ({got_kind}) does not match the expected kind ({kind})")) } else { e }));
+        )));
+    }
+    if !got_kind.is_empty() && got_kind != kind {
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({got_kind}) does not match the expected kind ({kind})"
+        )));
     }
     if let Some(e) = berth_api::fieldvalidation::type_error(obj, definition) {
         let version = api_version.rsplit('/').next().unwrap_or(api_version);
@@ -172,23 +175,15 @@ fn check_body(
         return Ok(vec![]);
     }
     // already worded as upstream: `unknown field "spec.replicas"`
-    let msgs = unknown;
     if mode == "Strict" {
         let version = api_version.rsplit('/').next().unwrap_or(api_version);
         return Err(ApiError::bad_request(format!(
             "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-            msgs.join(", ")
+            unknown.join(", ")
         )));
     }
-    Ok(msgs)
+    Ok(unknown)
 }
-
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
-    }
-}
-impl<T> Pipe for T {}
 
 fn meta(obj: &Value) -> Option<&Map<String, Value>> {
     obj.get("metadata").and_then(Value::as_object)

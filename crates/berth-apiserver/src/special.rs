@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::response::Reply;
-use crate::rest::{self, decode_body, now_rfc3339, Change, Ctx};
+use crate::rest::{self, decode_body, now_rfc3339, Ctx};
 use crate::state::User;
 use crate::status::{ApiError, ApiResult};
 
@@ -293,7 +293,6 @@ pub async fn modify_view(ctx: &Ctx<'_>, content_type: &str, body: &[u8]) -> ApiR
     if ctx.info.verb == "update" {
         rest::update(ctx, body).await
     } else {
-        let _ = Change::Replace(Value::Null);
         rest::patch(ctx, content_type, body).await
     }
 }
