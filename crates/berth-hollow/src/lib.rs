@@ -5,6 +5,7 @@
 //! node status on change and every minute) and [`pods`] watches all bound pods once and
 //! moves the ones on hollow nodes through their lifecycle.
 
+mod events;
 mod heartbeat;
 mod image;
 mod ipam;

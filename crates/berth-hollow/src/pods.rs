@@ -11,13 +11,15 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{Container, Event, Node, Pod, PodSpec, Probe};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use serde_json::json;
 
+use crate::events;
 use crate::image::FailingImages;
 use crate::ipam::{Cidr, Ipam};
 use crate::node::{self, NodeSet};
@@ -43,8 +45,11 @@ pub struct Kubelet {
 
 /// What this kubelet knows about one of its pods.
 struct Entry {
-    /// The newest pod seen, without annotations and managed fields.
-    pod: Pod,
+    /// The newest pod seen, slimmed to what the status computation reads and kept as
+    /// JSON: a tenth of the typed object's size, which matters at tens of thousands.
+    pod: Box<[u8]>,
+    uid: String,
+    resource_version: Option<u64>,
     node: usize,
     /// When a pull of one of its images first failed here.
     pull_since: Option<Timestamp>,
@@ -90,15 +95,46 @@ fn code(e: &kube::Error) -> Option<u16> {
     }
 }
 
-/// Whether `new` is older than `old` by resourceVersion (berth's are store revisions).
-fn is_older(new: &Pod, old: &Pod) -> bool {
-    let rv = |p: &Pod| {
-        p.metadata
-            .resource_version
-            .as_deref()
-            .and_then(|v| v.parse::<u64>().ok())
+/// Drops what the status computation never reads, so thousands of cached pods stay small.
+fn slim(pod: &mut Pod) {
+    let m = &mut pod.metadata;
+    *m = ObjectMeta {
+        name: m.name.take(),
+        namespace: m.namespace.take(),
+        uid: m.uid.take(),
+        resource_version: m.resource_version.take(),
+        deletion_timestamp: m.deletion_timestamp.take(),
+        ..Default::default()
     };
-    matches!((rv(new), rv(old)), (Some(n), Some(o)) if n < o)
+    if let Some(spec) = pod.spec.take() {
+        let container = |c: Container| Container {
+            name: c.name,
+            image: c.image,
+            readiness_probe: c.readiness_probe.map(|p| Probe {
+                initial_delay_seconds: p.initial_delay_seconds,
+                ..Default::default()
+            }),
+            restart_policy: c.restart_policy,
+            ..Default::default()
+        };
+        pod.spec = Some(PodSpec {
+            node_name: spec.node_name,
+            restart_policy: spec.restart_policy,
+            containers: spec.containers.into_iter().map(container).collect(),
+            init_containers: spec
+                .init_containers
+                .map(|cs| cs.into_iter().map(container).collect()),
+            ..Default::default()
+        });
+    }
+}
+
+/// The resourceVersion as a number (berth's are store revisions), to drop stale events.
+fn revision(pod: &Pod) -> Option<u64> {
+    pod.metadata
+        .resource_version
+        .as_deref()
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 impl Kubelet {
@@ -199,26 +235,33 @@ impl Worker {
             return;
         };
         let uid = pod.metadata.uid.clone().unwrap_or_default();
-        pod.metadata.managed_fields = None;
-        pod.metadata.annotations = None;
+        slim(&mut pod);
+        let resource_version = revision(&pod);
         if let Some(ip) = pod.status.as_ref().and_then(|s| s.pod_ip.as_deref()) {
             if !status::is_terminal(pod.status.as_ref()) {
                 self.ipam.reserve(node, &uid, ip);
             }
         }
+        let Ok(json) = serde_json::to_vec(&pod) else {
+            return;
+        };
+        let json = json.into_boxed_slice();
         match self.pods.get_mut(&key) {
-            Some(e) if e.pod.metadata.uid.as_deref() == Some(uid.as_str()) => {
-                if is_older(&pod, &e.pod) {
+            Some(e) if e.uid == uid => {
+                if matches!((resource_version, e.resource_version), (Some(n), Some(o)) if n < o) {
                     return;
                 }
-                e.pod = pod;
+                e.pod = json;
+                e.resource_version = resource_version;
             }
             _ => {
                 self.forget(&key);
                 self.pods.insert(
                     key.clone(),
                     Entry {
-                        pod,
+                        pod: json,
+                        uid,
+                        resource_version,
                         node,
                         pull_since: None,
                         written: None,
@@ -234,8 +277,7 @@ impl Worker {
 
     fn forget(&mut self, key: &str) {
         if let Some(e) = self.pods.remove(key) {
-            self.ipam
-                .release(e.node, e.pod.metadata.uid.as_deref().unwrap_or_default());
+            self.ipam.release(e.node, &e.uid);
         }
     }
 
@@ -274,8 +316,9 @@ impl Worker {
             e.dirty = true;
             return None;
         }
-        let pod = &e.pod;
-        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let pod: Pod = serde_json::from_slice(&e.pod).ok()?;
+        let pod = &pod;
+        let uid = e.uid.clone();
         let name = pod.metadata.name.clone().unwrap_or_default();
         let ns = pod.metadata.namespace.clone().unwrap_or_default();
         let deleting = pod.metadata.deletion_timestamp.is_some();
@@ -348,19 +391,32 @@ impl Worker {
         if !write && !delete_after {
             return None;
         }
+        let events = if write && !self.k.failing.is_empty() {
+            events::pull_events(pod, pod.status.as_ref(), &desired.status, node_name, now)
+        } else {
+            Vec::new()
+        };
         e.busy = true;
         if write {
             e.written = Some((hash, Instant::now()));
         }
         let key = key.to_string();
+        let event_api: Api<Event> = Api::namespaced(self.k.client.clone(), &ns);
         Some(
             async move {
                 if write {
                     let patch = json!({"metadata": {"uid": uid}, "status": new});
-                    match api
+                    let result = api
                         .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                        .await
-                    {
+                        .await;
+                    if result.is_ok() {
+                        for ev in &events {
+                            if let Err(err) = event_api.create(&PostParams::default(), ev).await {
+                                tracing::debug!(pod = %key, error = %err, "unable to record event");
+                            }
+                        }
+                    }
+                    match result {
                         Ok(p) if !delete_after => return (key, Done::Patched(Box::new(p))),
                         Ok(_) => {}
                         Err(e) if code(&e) == Some(404) => return (key, Done::Deleted),

@@ -232,6 +232,13 @@ fn bound_pods_run_complete_fail_pulls_and_delete() {
         "Back-off pulling image \"x/worker:v0.3\""
     );
 
+    let describe = s.k(&["describe", "pod", "stuck"]);
+    assert!(
+        describe.contains("Failed to pull image \"x/worker:v0.3\""),
+        "{describe}"
+    );
+    assert!(describe.contains("Back-off pulling image"), "{describe}");
+
     // Graceful deletion: kubectl waits until the kubelet has deleted the pod.
     s.k(&["delete", "pod", "web", "stuck", "--timeout=30s"]);
     let left: Vec<String> = pod_rows(&s).into_iter().map(|r| r[0].clone()).collect();
