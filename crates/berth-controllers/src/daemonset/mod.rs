@@ -447,7 +447,14 @@ fn rolling_update(
     hash: &str,
     generation: Option<i64>,
 ) -> update::Step {
-    let mut per_node = node_pods.clone();
+    // terminal pods are left to manage(); they neither count nor get replaced here
+    let mut per_node: BTreeMap<String, Vec<Arc<Pod>>> = node_pods
+        .iter()
+        .map(|(n, pods)| {
+            let active = pods.iter().filter(|p| util::is_pod_active(p)).cloned();
+            (n.clone(), active.collect())
+        })
+        .collect();
     let mut desired = 0;
     let mut runs = HashSet::new();
     for node in nodes {
