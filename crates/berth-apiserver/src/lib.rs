@@ -50,7 +50,15 @@ pub async fn run(
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     if config.datastore_endpoints.is_empty() {
         std::fs::create_dir_all(config.data_dir.join("db"))?;
-        let s = berth_store::SqliteStore::open(config.data_dir.join("db").join("state.db"))?;
+        let options = berth_store::SqliteOptions {
+            compact_interval: config.compaction_interval,
+            compact_retain: config.compaction_interval,
+            ..Default::default()
+        };
+        let s = berth_store::SqliteStore::open_with(
+            config.data_dir.join("db").join("state.db"),
+            options,
+        )?;
         Ok(s)
     } else {
         let s = berth_store::EtcdStore::connect(&config.datastore_endpoints).await?;
@@ -113,6 +121,9 @@ pub async fn run_with_store(
     bootstrap::run(&state).await.map_err(anyhow::Error::msg)?;
     state.rbac.reload(&state.storage).await?;
     tokio::spawn(authz::run(state.clone()));
+    if !state.config.datastore_endpoints.is_empty() && !state.config.compaction_interval.is_zero() {
+        tokio::spawn(compact_etcd(state.clone()));
+    }
     state.ready.store(true, Ordering::Release);
     on_ready(&Started {
         state: state.clone(),
@@ -120,6 +131,31 @@ pub async fn run_with_store(
         admin_kubeconfig,
     });
     server::serve(state, listener, shutdown).await
+}
+
+/// Compacts etcd's history as kube-apiserver does: at every interval, to the revision that
+/// was current one interval earlier (SQLite compacts itself). Several servers on one etcd
+/// may all do it; compacting to an already compacted revision is harmless.
+async fn compact_etcd(state: Arc<State>) {
+    let interval = state.config.compaction_interval;
+    let mut previous = 0;
+    loop {
+        tokio::time::sleep(interval).await;
+        let current = match state.storage.store.revisions().await {
+            Ok((cur, _)) => cur,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the etcd revision for compaction");
+                continue;
+            }
+        };
+        if previous > 0 {
+            match state.storage.store.compact(previous).await {
+                Ok(()) | Err(berth_store::StoreError::Compacted { .. }) => {}
+                Err(e) => tracing::warn!(error = %e, revision = previous, "compacting etcd"),
+            }
+        }
+        previous = current;
+    }
 }
 
 /// The host the admin kubeconfig points at: loopback when bound to all addresses.

@@ -1084,6 +1084,8 @@ struct DeleteOptions {
     propagation: Option<String>,
     uid: Option<String>,
     rv: Option<String>,
+    /// `dryRun: ["All"]` in the body or `?dryRun=All`.
+    dry_run: bool,
 }
 
 fn delete_options(ctx: &Ctx, body: &[u8]) -> ApiResult<DeleteOptions> {
@@ -1092,10 +1094,14 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> ApiResult<DeleteOptions> {
         propagation: None,
         uid: None,
         rv: None,
+        dry_run: ctx.dry_run(),
     };
     if !body.iter().all(u8::is_ascii_whitespace) {
         let v = decode_body(body)?;
         o.grace = v.get("gracePeriodSeconds").and_then(Value::as_i64);
+        if v.get("dryRun").and_then(Value::as_array).is_some_and(|d| d.iter().any(|x| x == "All")) {
+            o.dry_run = true;
+        }
         o.propagation = v
             .get("propagationPolicy")
             .and_then(Value::as_str)
@@ -1188,7 +1194,7 @@ async fn delete_one(ctx: &Ctx<'_>, name: &str, opts: &DeleteOptions) -> ApiResul
                 m.insert("finalizers".into(), json!(finalizers));
             }
             obj["status"]["phase"] = json!("Terminating");
-            if ctx.dry_run() {
+            if opts.dry_run {
                 return Ok(obj);
             }
             match ctx
@@ -1236,7 +1242,7 @@ async fn delete_one(ctx: &Ctx<'_>, name: &str, opts: &DeleteOptions) -> ApiResul
                     obj["spec"]["terminationGracePeriodSeconds"] = json!(grace);
                 }
                 if grace > 0 || !finalizers.is_empty() {
-                    if ctx.dry_run() {
+                    if opts.dry_run {
                         return Ok(obj);
                     }
                     match ctx
@@ -1251,7 +1257,7 @@ async fn delete_one(ctx: &Ctx<'_>, name: &str, opts: &DeleteOptions) -> ApiResul
                 }
             }
         }
-        if ctx.dry_run() {
+        if opts.dry_run {
             return Ok(cur);
         }
         match ctx.state.storage.delete(ctx.r, &ns, name, rev).await? {

@@ -24,6 +24,8 @@ pub struct Config {
     pub node_port_range: (u16, u16),
     pub default_not_ready_toleration_seconds: i64,
     pub default_unreachable_toleration_seconds: i64,
+    /// How often store history is compacted (kube-apiserver's `--etcd-compaction-interval`).
+    pub compaction_interval: std::time::Duration,
 }
 
 impl Config {

@@ -241,6 +241,9 @@ struct ServerArgs {
     /// Do not run the scheduler.
     #[arg(long)]
     disable_scheduler: bool,
+    /// How often the store's history is compacted (kube-apiserver's flag; 0 disables).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    etcd_compaction_interval: std::time::Duration,
     /// Toleration seconds added to pods for node.kubernetes.io/not-ready:NoExecute.
     #[arg(long, default_value_t = 300)]
     default_not_ready_toleration_seconds: i64,
@@ -328,6 +331,7 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
         node_port_range: (30000, 32767),
         default_not_ready_toleration_seconds: args.default_not_ready_toleration_seconds,
         default_unreachable_toleration_seconds: args.default_unreachable_toleration_seconds,
+        compaction_interval: args.etcd_compaction_interval,
     };
     if !args.disable_agent {
         tracing::warn!("the node agent is not part of this build yet; running the control plane only (as with --disable-agent)");

@@ -571,3 +571,65 @@ fn wrong_json_types_are_400_not_crashes() {
         "ok"
     );
 }
+
+#[test]
+fn bootstrap_tokens_authenticate_and_dry_run_writes_nothing() {
+    let s = Server::start();
+    // a kubeadm-style bootstrap token
+    let secret = r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"bootstrap-token-abcdef","namespace":"kube-system"},
+        "type":"bootstrap.kubernetes.io/token",
+        "stringData":{"token-id":"abcdef","token-secret":"0123456789abcdef","usage-bootstrap-authentication":"true","auth-extra-groups":"system:bootstrappers:kubeadm:default-node-token"}}"#;
+    let o = s.k_stdin(&["create", "-f", "-"], secret);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let review = r#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#;
+    let o = s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        "Authorization: Bearer abcdef.0123456789abcdef",
+        "-d",
+        review,
+        &format!("{}/apis/authentication.k8s.io/v1/selfsubjectreviews", s.url),
+    ]);
+    let r: Value = serde_json::from_slice(&o.stdout).expect("review");
+    assert_eq!(
+        r["status"]["userInfo"]["username"], "system:bootstrap:abcdef",
+        "{r}"
+    );
+    let groups = r["status"]["userInfo"]["groups"].to_string();
+    assert!(
+        groups.contains("system:bootstrappers:kubeadm:default-node-token")
+            && groups.contains("system:bootstrappers"),
+        "{groups}"
+    );
+    // a wrong secret is 401
+    let o = s.curl(&[
+        "-w",
+        "\n%{http_code}",
+        "-H",
+        "Authorization: Bearer abcdef.0123456789abcdee",
+        &format!("{}/api", s.url),
+    ]);
+    assert!(String::from_utf8_lossy(&o.stdout).ends_with("401"));
+    // dry-run create and delete change nothing
+    let out = s.k(&[
+        "create",
+        "cm",
+        "dry",
+        "--from-literal=a=b",
+        "--dry-run=server",
+        "-o",
+        "json",
+    ]);
+    let dry: Value = serde_json::from_str(&out).expect("dry-run object");
+    assert_eq!(dry["data"]["a"], "b");
+    assert!(!s
+        .kubectl_with(common::KUBECTL_NEW, &["get", "cm", "dry"])
+        .status
+        .success());
+    s.k(&["create", "cm", "keep"]);
+    s.k(&["delete", "cm", "keep", "--dry-run=server"]);
+    s.k(&["get", "cm", "keep"]);
+}

@@ -268,3 +268,71 @@ impl Drop for Hollow {
         }
     }
 }
+
+/// A real etcd (Debian's etcd-server) on free loopback ports and a temp dir, killed by PID on drop.
+pub struct Etcd {
+    child: Child,
+    _dir: tempfile::TempDir,
+    pub url: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Etcd {
+    pub fn start() -> Etcd {
+        assert!(
+            std::path::Path::new("/usr/bin/etcd").exists(),
+            "etcd is missing: apt-get install -y etcd-server etcd-client (scripts/test.sh does)"
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (cp, pp) = (free_port(), free_port());
+        let url = format!("http://127.0.0.1:{cp}");
+        let peer = format!("http://127.0.0.1:{pp}");
+        let child = Command::new("/usr/bin/etcd")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args([
+                "--listen-client-urls",
+                &url,
+                "--advertise-client-urls",
+                &url,
+            ])
+            .args([
+                "--listen-peer-urls",
+                &peer,
+                "--initial-advertise-peer-urls",
+                &peer,
+            ])
+            .args(["--initial-cluster", &format!("default={peer}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn etcd");
+        let etcd = Etcd {
+            child,
+            _dir: dir,
+            url,
+        };
+        let healthy = eventually(30, || {
+            Command::new("curl")
+                .args(["-sf", &format!("{}/health", etcd.url)])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false)
+        });
+        assert!(healthy, "etcd did not become healthy");
+        etcd
+    }
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
