@@ -268,7 +268,7 @@ mod tests {
         };
         let image = build(&opts).unwrap();
         let config: ImageConfig = serde_json::from_slice(&image.config.data).unwrap();
-        assert_eq!(config.rootfs.diff_ids, [image.diff_id.clone()]);
+        assert_eq!(config.rootfs.diff_ids, std::slice::from_ref(&image.diff_id));
         assert_eq!(config.config.env[0], DEFAULT_PATH);
         assert!(config.config.exposed_ports.contains_key("80/tcp"));
         let manifest: Manifest = serde_json::from_slice(&image.manifest.data).unwrap();

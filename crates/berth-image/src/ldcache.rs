@@ -116,7 +116,7 @@ mod tests {
         if std::path::Path::new("/etc/ld.so.cache").exists() {
             let map = load_system();
             assert!(
-                map.get("libc.so.6").is_some(),
+                map.contains_key("libc.so.6"),
                 "libc.so.6 missing from the parsed cache"
             );
         }
