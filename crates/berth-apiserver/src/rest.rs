@@ -391,14 +391,20 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Reply> {
             }
         }
     }
+    // Unfiltered lists of objects as stored are assembled from the stored bytes.
+    let raw = filter.is_everything()
+        && ctx.rendering == Rendering::Object
+        && std::ptr::eq(crate::conversion::storage_resource(ctx.r), ctx.r);
     let mut items = Vec::new();
+    let mut raw_items: Vec<Vec<u8>> = Vec::new();
+    let mut count = 0usize;
     let mut next_continue = None;
     let mut read_rev;
     loop {
         let page = if limit == 0 {
             0
         } else {
-            (limit - items.len()).max(limit.min(500))
+            (limit - count).max(limit.min(500))
         };
         let resp = match ctx
             .state
@@ -417,18 +423,29 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Reply> {
         let mut last_key = None;
         for kv in &resp.kvs {
             last_key = Some(kv.key.clone());
-            let obj = storage::decode_as(ctx.r, kv)?;
-            if filter.matches(&obj) {
-                items.push(obj);
-                if limit > 0 && items.len() >= limit {
-                    break;
+            if raw {
+                let bytes = match storage::with_resource_version(&kv.value, kv.mod_revision) {
+                    Some(b) => b,
+                    None => serde_json::to_vec(&storage::decode_as(ctx.r, kv)?)
+                        .map_err(|e| ApiError::internal(e.to_string()))?,
+                };
+                raw_items.push(bytes);
+                count += 1;
+            } else {
+                let obj = storage::decode_as(ctx.r, kv)?;
+                if !filter.matches(&obj) {
+                    continue;
                 }
+                items.push(obj);
+                count += 1;
+            }
+            if limit > 0 && count >= limit {
+                break;
             }
         }
-        let cut_in_page = limit > 0
-            && items.len() >= limit
-            && last_key.as_ref() != resp.kvs.last().map(|k| &k.key);
-        if limit > 0 && items.len() >= limit && (resp.more || cut_in_page) {
+        let cut_in_page =
+            limit > 0 && count >= limit && last_key.as_ref() != resp.kvs.last().map(|k| &k.key);
+        if limit > 0 && count >= limit && (resp.more || cut_in_page) {
             let lk = last_key.unwrap_or_default();
             let after = format!("{}\u{0}", &lk[prefix.len()..]);
             next_continue = Some(encode_continue(rev, &after));
@@ -443,10 +460,25 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let mut list_meta = json!({"resourceVersion": read_rev.to_string()});
     if let Some(c) = &next_continue {
         list_meta["continue"] = json!(c);
-        list_meta["remainingItemCount"] = Value::Null;
-        list_meta
-            .as_object_mut()
-            .map(|m| m.remove("remainingItemCount"));
+    }
+    if raw {
+        let head = json!({"kind": format!("{}List", ctx.r.kind), "apiVersion": ctx.r.api_version(), "metadata": list_meta});
+        let mut body = serde_json::to_vec(&head).map_err(|e| ApiError::internal(e.to_string()))?;
+        body.pop(); // the closing brace
+        body.extend_from_slice(b",\"items\":[");
+        for (i, item) in raw_items.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(item);
+        }
+        body.extend_from_slice(b"]}");
+        return Ok(Reply::Raw {
+            code: 200,
+            content_type: "application/json",
+            body: bytes::Bytes::from(body),
+            headers: vec![],
+        });
     }
     Ok(Reply::ok(render_list(ctx, items, list_meta)))
 }
@@ -1099,7 +1131,10 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> ApiResult<DeleteOptions> {
     if !body.iter().all(u8::is_ascii_whitespace) {
         let v = decode_body(body)?;
         o.grace = v.get("gracePeriodSeconds").and_then(Value::as_i64);
-        if v.get("dryRun").and_then(Value::as_array).is_some_and(|d| d.iter().any(|x| x == "All")) {
+        if v.get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|d| d.iter().any(|x| x == "All"))
+        {
             o.dry_run = true;
         }
         o.propagation = v

@@ -50,14 +50,68 @@ pub fn prefix(r: &'static ResourceInfo, namespace: &str) -> String {
     }
 }
 
-/// Serializes an object for the store (without its resourceVersion).
+/// Serializes an object for the store (without its resourceVersion), with `apiVersion`,
+/// `kind` and `metadata` first so that [`with_resource_version`] can serve the bytes
+/// without parsing them.
 pub fn encode(obj: &Value) -> ApiResult<Vec<u8>> {
     let mut o = obj.clone();
     if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("resourceVersion");
         m.remove("selfLink");
     }
+    if let Value::Object(map) = &mut o {
+        let mut ordered = serde_json::Map::with_capacity(map.len());
+        for k in ["apiVersion", "kind", "metadata"] {
+            if let Some(v) = map.remove(k) {
+                ordered.insert(k.to_string(), v);
+            }
+        }
+        ordered.extend(std::mem::take(map));
+        *map = ordered;
+    }
     serde_json::to_vec(&o).map_err(|e| ApiError::internal(format!("encoding object: {e}")))
+}
+
+/// The stored bytes with `metadata.resourceVersion` set to `rev`, spliced in without
+/// parsing the object — what watches and lists send for every object. `None` when the
+/// bytes do not start with `{"apiVersion":"…","kind":"…","metadata":{` (objects stored in
+/// another order are decoded instead).
+pub fn with_resource_version(bytes: &[u8], rev: Revision) -> Option<Vec<u8>> {
+    fn string_end(b: &[u8], start: usize) -> Option<usize> {
+        // `start` is just after the opening quote; returns the index after the closing one
+        let mut i = start;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+        None
+    }
+    let mut i = 0;
+    for (key, last) in [
+        (&b"{\"apiVersion\":\""[..], false),
+        (&b",\"kind\":\""[..], false),
+        (&b",\"metadata\":{"[..], true),
+    ] {
+        if !bytes[i..].starts_with(key) {
+            return None;
+        }
+        i += key.len();
+        if !last {
+            i = string_end(bytes, i)?;
+        }
+    }
+    let rv = format!("\"resourceVersion\":\"{rev}\"");
+    let mut out = Vec::with_capacity(bytes.len() + rv.len() + 1);
+    out.extend_from_slice(&bytes[..i]);
+    out.extend_from_slice(rv.as_bytes());
+    if bytes.get(i) != Some(&b'}') {
+        out.push(b',');
+    }
+    out.extend_from_slice(&bytes[i..]);
+    Some(out)
 }
 
 /// Deserializes a stored object and sets its resourceVersion from the key's revision.
@@ -168,6 +222,30 @@ impl Storage {
                 cur.as_ref().map(|kv| decode_as(r, kv)).transpose()?,
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn splicing_the_resource_version_equals_decoding() {
+        for obj in [
+            json!({"spec": {"template": {"metadata": {"labels": {"a": "b"}}}}, "kind": "Pod", "apiVersion": "v1", "metadata": {"name": "p\"x", "resourceVersion": "9"}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}),
+        ] {
+            let bytes = encode(&obj).expect("encode");
+            let spliced = with_resource_version(&bytes, 42).expect("splice");
+            let parsed: Value = serde_json::from_slice(&spliced).expect("valid JSON");
+            assert_eq!(parsed, decode_at(&bytes, 42).expect("decode"));
+            assert_eq!(parsed["metadata"]["resourceVersion"], "42");
+        }
+        assert!(
+            with_resource_version(br#"{"kind":"Pod","apiVersion":"v1","metadata":{}}"#, 1)
+                .is_none()
+        );
     }
 }
 

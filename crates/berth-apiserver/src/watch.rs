@@ -86,6 +86,9 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     let kind = ctx.r.kind;
     let r = ctx.r;
+    let raw = filter.is_everything()
+        && rendering_is_object(ctx.rendering)
+        && std::ptr::eq(crate::conversion::storage_resource(r), r);
     let api_version = ctx.r.api_version();
     let rendering = ctx.rendering;
     tokio::spawn(async move {
@@ -151,6 +154,14 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
                         None => return,
                     };
                     last_rev = ev.revision();
+                    // Unfiltered watches of objects as stored send the stored bytes with the
+                    // resourceVersion spliced in: no parsing or re-encoding per watcher.
+                    if raw {
+                        if let Some(l) = raw_line(&ev) {
+                            if tx.send(l).await.is_err() { return; }
+                            continue;
+                        }
+                    }
                     if let Some((ty, obj)) = classify(r, &filter, &ev) {
                         if tx.send(line(ty, &render(obj))).await.is_err() { return; }
                     }
@@ -162,6 +173,31 @@ pub async fn watch(state: Arc<State>, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         content_type: "application/json",
         rx,
     })
+}
+
+fn rendering_is_object(r: Rendering) -> bool {
+    r == Rendering::Object
+}
+
+/// The watch event line for an unfiltered watch, built from the stored bytes.
+fn raw_line(ev: &Event) -> Option<Bytes> {
+    let (ty, obj) = match ev {
+        Event::Put { kv, prev } => (
+            if prev.is_some() { "MODIFIED" } else { "ADDED" },
+            storage::with_resource_version(&kv.value, kv.mod_revision)?,
+        ),
+        Event::Delete { prev, revision } => (
+            "DELETED",
+            storage::with_resource_version(&prev.value, *revision)?,
+        ),
+    };
+    let mut v = Vec::with_capacity(obj.len() + 32);
+    v.extend_from_slice(b"{\"type\":\"");
+    v.extend_from_slice(ty.as_bytes());
+    v.extend_from_slice(b"\",\"object\":");
+    v.extend_from_slice(&obj);
+    v.extend_from_slice(b"}\n");
+    Some(Bytes::from(v))
 }
 
 /// Turns a store event into a watch event type and object, applying the filter with

@@ -183,10 +183,24 @@ fn rollout_status(s: &Server, name: &str) -> String {
 /// ReplicaSets of the Deployment `name` (by its app label), oldest first.
 fn replica_sets(s: &Server, name: &str) -> Vec<Value> {
     let mut v = items(&s.kj(&["get", "rs", "-l", &format!("app={name}")]));
+    // creation order; timestamps have one-second resolution, so ties go by revision
     v.sort_by_key(|r| {
-        r["metadata"]["creationTimestamp"]
-            .as_str()
-            .map(String::from)
+        (
+            r["metadata"]["creationTimestamp"]
+                .as_str()
+                .map(String::from),
+            // the first revision the ReplicaSet had (undo moves it to a new one)
+            [
+                "deployment.kubernetes.io/revision",
+                "deployment.kubernetes.io/revision-history",
+            ]
+            .iter()
+            .filter_map(|k| r["metadata"]["annotations"][*k].as_str())
+            .flat_map(|v| v.split(','))
+            .filter_map(|x| x.trim().parse::<i64>().ok())
+            .min()
+            .unwrap_or(0),
+        )
     });
     v
 }
