@@ -225,6 +225,14 @@ impl Storage {
     }
 }
 
+/// The revision an object was read at.
+pub fn revision_of(obj: &Value) -> Revision {
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,12 +255,4 @@ mod tests {
                 .is_none()
         );
     }
-}
-
-/// The revision an object was read at.
-pub fn revision_of(obj: &Value) -> Revision {
-    obj.pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
 }
