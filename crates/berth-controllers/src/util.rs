@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference};
-use kube::Resource;
+use kube::{Resource, ResourceExt};
 
 /// Whether `labels` satisfy a metav1.LabelSelector. An empty selector matches everything;
 /// callers that must not select everything check [`selector_is_empty`] first.
@@ -148,4 +148,38 @@ pub fn name_prefix(owner: &str) -> String {
 /// How long to wait before retrying after an error.
 pub fn error_backoff() -> std::time::Duration {
     std::time::Duration::from_secs(5)
+}
+
+/// Adopts (`Some(owner)`) or releases (`None`) a pod, guarded by its uid.
+pub async fn set_owner_refs(
+    api: &kube::Api<Pod>,
+    pod: &Pod,
+    owner: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
+    uid: &str,
+) -> Result<(), kube::Error> {
+    let mut refs: Vec<_> = pod
+        .owner_references()
+        .iter()
+        .filter(|r| r.uid != uid)
+        .cloned()
+        .collect();
+    refs.extend(owner);
+    let refs = if refs.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::json!(refs)
+    };
+    let patch = serde_json::json!({"metadata": {"ownerReferences": refs, "uid": pod.uid()}});
+    match api
+        .patch(
+            &pod.name_any(),
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
+        Err(e) => Err(e),
+    }
 }

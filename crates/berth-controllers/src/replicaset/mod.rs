@@ -177,7 +177,7 @@ async fn reconcile(rs: Arc<ReplicaSet>, state: Arc<Rs>) -> Result<Action, Error>
                 if matches {
                     owned.push(pod);
                 } else if rs.meta().deletion_timestamp.is_none() {
-                    release(&pods_api, &pod, &uid).await?;
+                    util::set_owner_refs(&pods_api, &pod, None, &uid).await?;
                 }
             }
             Some(_) => {}
@@ -186,7 +186,13 @@ async fn reconcile(rs: Arc<ReplicaSet>, state: Arc<Rs>) -> Result<Action, Error>
                     && pod.metadata.deletion_timestamp.is_none()
                     && rs.meta().deletion_timestamp.is_none()
                 {
-                    adopt(&pods_api, &pod, &rs).await?;
+                    util::set_owner_refs(
+                        &pods_api,
+                        &pod,
+                        Some(util::controller_ref(rs.as_ref())),
+                        &uid,
+                    )
+                    .await?;
                     owned.push(pod);
                 }
             }
@@ -395,46 +401,4 @@ async fn create_pods(
         batch *= 2;
     }
     (created, None)
-}
-
-async fn adopt(api: &Api<Pod>, pod: &Pod, rs: &ReplicaSet) -> Result<(), kube::Error> {
-    let mut refs = pod.metadata.owner_references.clone().unwrap_or_default();
-    refs.push(util::controller_ref(rs));
-    let patch = serde_json::json!({"metadata": {"ownerReferences": refs, "uid": pod.uid()}});
-    match api
-        .patch(
-            &pod.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-async fn release(api: &Api<Pod>, pod: &Pod, uid: &str) -> Result<(), kube::Error> {
-    let refs: Vec<_> = pod
-        .metadata
-        .owner_references
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r.uid != uid)
-        .collect();
-    let patch = serde_json::json!({"metadata": {"ownerReferences": if refs.is_empty() { serde_json::Value::Null } else { serde_json::json!(refs) }, "uid": pod.uid()}});
-    match api
-        .patch(
-            &pod.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
-        Err(e) => Err(e),
-    }
 }

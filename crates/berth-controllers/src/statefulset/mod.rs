@@ -124,12 +124,12 @@ async fn reconcile(set: Arc<StatefulSet>, state: Arc<Sts>) -> Result<Action, Err
                 if matches {
                     owned.push(pod);
                 } else if !deleting {
-                    set_owner_refs(&pods_api, &pod, None, &uid).await?;
+                    util::set_owner_refs(&pods_api, &pod, None, &uid).await?;
                 }
             }
             Some(_) => {}
             None if matches && !deleting && pod.metadata.deletion_timestamp.is_none() => {
-                set_owner_refs(
+                util::set_owner_refs(
                     &pods_api,
                     &pod,
                     Some(util::controller_ref(set.as_ref())),
@@ -570,38 +570,4 @@ async fn revisions_of(
         .cloned()
         .unwrap_or_else(|| update.clone());
     Ok((current, update, collision_count))
-}
-
-/// Adopts (`Some(owner)`) or releases (`None`) a pod, guarded by its uid.
-async fn set_owner_refs(
-    api: &Api<Pod>,
-    pod: &Pod,
-    owner: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
-    uid: &str,
-) -> Result<(), kube::Error> {
-    let mut refs: Vec<_> = pod
-        .owner_references()
-        .iter()
-        .filter(|r| r.uid != uid)
-        .cloned()
-        .collect();
-    refs.extend(owner);
-    let refs = if refs.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::json!(refs)
-    };
-    let patch = serde_json::json!({"metadata": {"ownerReferences": refs, "uid": pod.uid()}});
-    match api
-        .patch(
-            &pod.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
-        Err(e) => Err(e),
-    }
 }
