@@ -5,9 +5,11 @@
 #                            nc, httpd, sleep, …), /etc/passwd, /etc/group, /tmp: for the
 #                            workshop's `alpine` and `busybox`
 #   redis.tar                Debian's redis-server with its shared-library closure
-#   pause.tar                berth-pause (crates/berth-pause), the pod sandbox image
+#   pause.tar                berth-pause (crates/berth-pause), the pod sandbox image, named
+#                            berth.local/pause:3.10 (the node agent's default sandbox_image)
 # With REGISTRY=host:port set, each archive is also pushed there (plain HTTP) under the
-# name containerd asks a docker.io mirror for (library/redis:latest, …).
+# name containerd asks a mirror for (library/redis:latest for docker.io's redis, pause:3.10
+# for berth.local/pause:3.10).
 # Needs: apt-get install busybox-static redis-server
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,13 +71,13 @@ chmod 1777 "$rd/tmp"
 
 # --- pause --------------------------------------------------------------------------------
 strip -o "$stage/pause" target/release/berth-pause
-"$BERTH" image build -t berth/pause:0.1 \
+"$BERTH" image build -t berth.local/pause:3.10 \
   --from-binary "$stage/pause:/pause" \
   --entrypoint '["/pause"]' \
   -o "$OUT/pause.tar"
 
 if [ -n "${REGISTRY:-}" ]; then
-  for pair in busybox:library/busybox alpine:library/alpine redis:library/redis pause:berth/pause:0.1; do
+  for pair in busybox:library/busybox alpine:library/alpine redis:library/redis pause:pause:3.10; do
     file=${pair%%:*}; repo=${pair#*:}
     case $repo in *:*) ;; *) repo=$repo:latest ;; esac
     "$BERTH" image push "$OUT/$file.tar" "$REGISTRY/$repo" --plain-http
