@@ -5,55 +5,9 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufReader;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 
-use common::{eventually, Hollow, Server, KUBECTL_NEW};
+use common::{eventually, Hollow, Server, Watch};
 use serde_json::Value;
-
-/// `kubectl get … --watch --output-watch-events -o json` in the background, collecting
-/// every event; the kubectl process is killed (by PID) on drop.
-struct Watch {
-    child: Child,
-    events: Arc<Mutex<Vec<Value>>>,
-}
-
-impl Watch {
-    fn start(s: &Server, args: &[&str]) -> Watch {
-        let mut child = Command::new(KUBECTL_NEW)
-            .args(args)
-            .args(["--watch", "--output-watch-events", "-o", "json"])
-            .env("KUBECONFIG", &s.kubeconfig)
-            .env("HOME", s.dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("kubectl watch");
-        let out = child.stdout.take().expect("stdout");
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = events.clone();
-        std::thread::spawn(move || {
-            let stream = serde_json::Deserializer::from_reader(BufReader::new(out)).into_iter();
-            for v in stream.map_while(Result::ok) {
-                sink.lock().expect("events").push(v);
-            }
-        });
-        Watch { child, events }
-    }
-
-    fn events(&self) -> Vec<Value> {
-        self.events.lock().expect("events").clone()
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn ready(pod: &Value) -> bool {
     pod.pointer("/status/conditions")

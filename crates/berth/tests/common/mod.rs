@@ -6,7 +6,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 /// kubectl binaries to test with; the newest and the oldest supported.
 pub const KUBECTL_NEW: &str = "/usr/lib/google-cloud-sdk/bin/kubectl.1.33";
@@ -331,6 +334,49 @@ impl Etcd {
 }
 
 impl Drop for Etcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `kubectl get … --watch --output-watch-events -o json` in the background, collecting
+/// every event; the kubectl process is killed (by PID) on drop.
+pub struct Watch {
+    child: Child,
+    events: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Watch {
+    pub fn start(s: &Server, args: &[&str]) -> Watch {
+        let mut child = Command::new(KUBECTL_NEW)
+            .args(args)
+            .args(["--watch", "--output-watch-events", "-o", "json"])
+            .env("KUBECONFIG", &s.kubeconfig)
+            .env("HOME", s.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kubectl watch");
+        let out = child.stdout.take().expect("stdout");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        std::thread::spawn(move || {
+            let stream = serde_json::Deserializer::from_reader(BufReader::new(out)).into_iter();
+            for v in stream.map_while(Result::ok) {
+                sink.lock().expect("events").push(v);
+            }
+        });
+        Watch { child, events }
+    }
+
+    pub fn events(&self) -> Vec<Value> {
+        self.events.lock().expect("events").clone()
+    }
+}
+
+impl Drop for Watch {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
