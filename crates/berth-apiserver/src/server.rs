@@ -1,6 +1,7 @@
 //! The HTTPS front: TLS with optional client certificates, HTTP/1.1 and HTTP/2, and routing
 //! of each request through authentication, authorization and the handlers.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -115,9 +116,10 @@ where
 {
     let started = std::time::Instant::now();
     let method = req.method().as_str().to_string();
-    let path = req.uri().path().to_string();
-    let info = request_info(&method, &path, &parse_query(req.uri().query()));
-    let reply = route(&state, cert_user, req).await;
+    let path = crate::request::percent_decode(req.uri().path());
+    let query = parse_query(req.uri().query());
+    let info = request_info(&method, &path, &query);
+    let reply = route(&state, cert_user, req, &query, &info).await;
     let resp = into_response(reply);
     if info.resource_request {
         state.metrics.observe(
@@ -139,14 +141,19 @@ fn is_public_path(path: &str) -> bool {
         .any(|x| p == *x || p.starts_with(&format!("{x}/")))
 }
 
-async fn route<B>(state: &Arc<State>, cert_user: Option<User>, req: Request<B>) -> Reply
+async fn route<B>(
+    state: &Arc<State>,
+    cert_user: Option<User>,
+    req: Request<B>,
+    query: &HashMap<String, String>,
+    info: &RequestInfo,
+) -> Reply
 where
     B: hyper::body::Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
     let method = req.method().as_str().to_string();
-    let path = crate::request::percent_decode(req.uri().path());
-    let query = parse_query(req.uri().query());
+    let path = info.path.clone();
     let accept = header(&req, "accept").map(String::from);
     let user_agent = header(&req, "user-agent").map(String::from);
     let content_type = header(&req, "content-type")
@@ -168,12 +175,11 @@ where
         Ok(u) => u,
         Err(reply) => return reply,
     };
-    let info = request_info(&method, &path, &query);
-    if user.is_anonymous() && !is_public_path(&path) && !is_cluster_info(&info) {
+    if user.is_anonymous() && !is_public_path(&path) && !is_cluster_info(info) {
         return ApiError::unauthorized().into();
     }
     if !is_public_path(&path) {
-        if let Err(status) = state.rbac.authorize(&user, &info) {
+        if let Err(status) = state.rbac.authorize(&user, info) {
             return Reply::code(403, status);
         }
     }
@@ -217,9 +223,9 @@ where
     };
     let ctx = Ctx {
         state,
-        info: &info,
+        info,
         r,
-        query: &query,
+        query,
         user: &user,
         rendering: negotiate(accept.as_deref()),
         field_manager,
