@@ -72,6 +72,16 @@ pub fn encode(obj: &Value) -> ApiResult<Vec<u8>> {
     serde_json::to_vec(&o).map_err(|e| ApiError::internal(format!("encoding object: {e}")))
 }
 
+/// [`encode`] of an object served as `r`, converted first when `r` is stored as another
+/// resource (copying the object only then).
+fn encode_for(r: &'static ResourceInfo, obj: &Value) -> ApiResult<Vec<u8>> {
+    if std::ptr::eq(crate::conversion::storage_resource(r), r) {
+        encode(obj)
+    } else {
+        encode(&crate::conversion::to_storage(r, obj.clone()))
+    }
+}
+
 /// The stored bytes with `metadata.resourceVersion` set to `rev`, spliced in without
 /// parsing the object — what watches and lists send for every object. `None` when the
 /// bytes do not start with `{"apiVersion":"…","kind":"…","metadata":{` (objects stored in
@@ -173,7 +183,7 @@ impl Storage {
         name: &str,
         obj: &Value,
     ) -> ApiResult<Option<Value>> {
-        let bytes = encode(&crate::conversion::to_storage(r, obj.clone()))?;
+        let bytes = encode_for(r, obj)?;
         match self.store.create(&key(r, ns, name), bytes.clone()).await? {
             TxnOutcome::Applied(kv) => Ok(Some(crate::conversion::from_storage(
                 r,
@@ -192,7 +202,7 @@ impl Storage {
         obj: &Value,
         expected: Revision,
     ) -> ApiResult<Written> {
-        let bytes = encode(&crate::conversion::to_storage(r, obj.clone()))?;
+        let bytes = encode_for(r, obj)?;
         match self
             .store
             .update(&key(r, ns, name), bytes.clone(), expected)
