@@ -146,7 +146,12 @@ pub fn assemble_rootfs(opts: &BuildOptions) -> Result<Rootfs> {
 
 /// Builds the image described by `opts`.
 pub fn build(opts: &BuildOptions) -> Result<Image> {
-    let reference = Reference::parse(&opts.reference)?;
+    check(opts)?;
+    build_from_rootfs(opts, &assemble_rootfs(opts)?)
+}
+
+fn check(opts: &BuildOptions) -> Result<()> {
+    Reference::parse(&opts.reference)?;
     if let Some(w) = opts.workdir.as_ref().filter(|w| !w.starts_with('/')) {
         return Err(Error::Invalid(format!(
             "--workdir {w:?}: must be an absolute path"
@@ -157,7 +162,15 @@ pub fn build(opts: &BuildOptions) -> Result<Image> {
             return Err(Error::Invalid(format!("--env {e:?}: expected KEY=VALUE")));
         }
     }
-    let fs = assemble_rootfs(opts)?;
+    Ok(())
+}
+
+/// Builds an image whose filesystem is `fs` (for files made in memory, such as the pause
+/// program berth embeds), with the name and config of `opts`; `opts`' binaries and added
+/// trees only appear in the history entry, their content must already be in `fs`.
+pub fn build_from_rootfs(opts: &BuildOptions, fs: &Rootfs) -> Result<Image> {
+    check(opts)?;
+    let reference = Reference::parse(&opts.reference)?;
     let tar = fs.to_tar()?;
     let diff_id = oci::sha256_digest(&tar);
     // flate2's GzEncoder writes mtime 0 and no file name, so the bytes are reproducible.

@@ -13,7 +13,9 @@
 //! - [`build`]: options → layer, config, manifest;
 //! - [`archive`]: the OCI image layout archive (`oci-layout`, `index.json`, `blobs/sha256/…`);
 //! - [`reference`]: image names (`redis` → `docker.io/library/redis:latest`);
-//! - [`push`]: the OCI distribution API client (monolithic blob uploads, manifest PUT).
+//! - [`push`]: the OCI distribution API client (monolithic blob uploads, manifest PUT);
+//! - [`serve`]: a read-only registry on loopback serving images and archives (for imports
+//!   into containerd through CRI pulls).
 
 pub mod archive;
 pub mod build;
@@ -24,12 +26,13 @@ pub mod oci;
 pub mod push;
 pub mod reference;
 pub mod rootfs;
+pub mod serve;
 pub mod tar;
 
 mod error;
 
 pub use archive::{read_archive, Archive};
-pub use build::{build, BuildOptions, Image};
+pub use build::{build, build_from_rootfs, BuildOptions, Image};
 pub use error::Error;
 pub use push::{push_archive, PushOptions, PushReport};
 pub use reference::Reference;
