@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod agent;
+mod image;
+
 #[derive(Parser)]
 #[command(
     name = "berth",
@@ -22,137 +25,14 @@ struct Cli {
 enum Command {
     /// Runs a control plane: API server with its store (kubeadm init's job).
     Server(ServerArgs),
+    /// Runs a node agent (kubelet + containerd) for an existing cluster (kubeadm join's node).
+    Agent(agent::AgentArgs),
     /// Simulates nodes: registers them, renews their Leases and plays kubelet for their pods.
     HollowNodes(HollowArgs),
-    /// Builds OCI images from local binaries and files, and pushes them to a registry.
+    /// Builds OCI images from local binaries and files, pushes them to a registry, imports
+    /// them into the node's containerd and lists its images.
     #[command(subcommand)]
-    Image(ImageCommand),
-}
-
-#[derive(Subcommand)]
-enum ImageCommand {
-    /// Builds an image from local files: binaries come with their shared libraries and loader.
-    Build(ImageBuildArgs),
-    /// Pushes an OCI archive (written by `berth image build -o`) to a plain-HTTP registry.
-    Push(ImagePushArgs),
-    /// Imports an OCI archive into the node's containerd (comes with the node agent).
-    Import {
-        /// OCI archive to import.
-        file: PathBuf,
-    },
-    /// Lists the images of the node's containerd (comes with the node agent).
-    Ls,
-}
-
-#[derive(Parser)]
-struct ImageBuildArgs {
-    /// Image name, NAME[:TAG] (e.g. redis, dockercoins/rng:v0.1).
-    #[arg(short = 't', long = "tag")]
-    tag: String,
-    /// A binary to copy with its shared-library closure and dynamic loader, PATH[:DEST] (repeatable).
-    #[arg(long = "from-binary", value_name = "PATH[:DEST]")]
-    from_binary: Vec<String>,
-    /// A host file or directory tree to copy, SRC:DEST (repeatable; symlinks in trees are kept).
-    #[arg(long = "add", value_name = "SRC:DEST")]
-    add: Vec<String>,
-    /// Entrypoint as a JSON array, e.g. '["redis-server"]'.
-    #[arg(long)]
-    entrypoint: Option<String>,
-    /// Default arguments as a JSON array, e.g. '["--port","6379"]'.
-    #[arg(long)]
-    cmd: Option<String>,
-    /// Environment variable K=V (repeatable).
-    #[arg(long)]
-    env: Vec<String>,
-    /// Working directory.
-    #[arg(long)]
-    workdir: Option<String>,
-    /// Exposed port N, N/tcp or N/udp (repeatable).
-    #[arg(long)]
-    port: Vec<String>,
-    /// User to run as (name or uid[:gid]).
-    #[arg(long)]
-    user: Option<String>,
-    /// Write an OCI image layout archive here (for `ctr images import`, skopeo, `berth image push`).
-    #[arg(short = 'o', long = "output")]
-    output: Option<PathBuf>,
-}
-
-#[derive(Parser)]
-struct ImagePushArgs {
-    /// OCI archive written by `berth image build -o`.
-    source: PathBuf,
-    /// Destination REGISTRY/NAME[:TAG], e.g. 127.0.0.1:5000/library/redis:latest.
-    destination: String,
-    /// Talk plain HTTP to the registry (required: TLS is not implemented).
-    #[arg(long)]
-    plain_http: bool,
-}
-
-const IMAGE_STORE_NOT_YET: &str = "the node's containerd image store is reached through the node agent, which is not part of this build yet";
-
-async fn image(command: ImageCommand) -> anyhow::Result<()> {
-    match command {
-        ImageCommand::Build(args) => {
-            let Some(output) = args.output else {
-                anyhow::bail!("{IMAGE_STORE_NOT_YET}: write an archive with -o FILE.tar, then `berth image push FILE.tar 127.0.0.1:5000/NAME:TAG --plain-http` or `ctr -n k8s.io images import FILE.tar`");
-            };
-            let parse_argv = |flag: &str, v: Option<String>| {
-                v.map(|s| berth_image::build::parse_argv_json(flag, &s)).transpose()
-            };
-            let options = berth_image::BuildOptions {
-                reference: args.tag,
-                from_binaries: args
-                    .from_binary
-                    .iter()
-                    .map(|s| match s.split_once(':') {
-                        Some((path, dest)) => (PathBuf::from(path), Some(dest.to_string())),
-                        None => (PathBuf::from(s), None),
-                    })
-                    .collect(),
-                adds: args
-                    .add
-                    .iter()
-                    .map(|s| {
-                        s.split_once(':')
-                            .map(|(src, dest)| (PathBuf::from(src), dest.to_string()))
-                            .with_context(|| format!("--add {s:?}: expected SRC:DEST"))
-                    })
-                    .collect::<anyhow::Result<_>>()?,
-                entrypoint: parse_argv("--entrypoint", args.entrypoint)?,
-                cmd: parse_argv("--cmd", args.cmd)?,
-                env: args.env,
-                workdir: args.workdir,
-                ports: args.port,
-                user: args.user,
-            };
-            let image = berth_image::build(&options)?;
-            image.write_archive(&output)?;
-            println!(
-                "{} {} (layer {} bytes compressed) written to {}",
-                image.reference,
-                image.digest(),
-                image.layer.data.len(),
-                output.display()
-            );
-            Ok(())
-        }
-        ImageCommand::Push(args) => {
-            let options = berth_image::PushOptions {
-                plain_http: args.plain_http,
-            };
-            let report =
-                berth_image::push_archive(&args.source, &args.destination, &options).await?;
-            println!(
-                "pushed {} {} ({} blobs uploaded, {} already there, {} bytes)",
-                report.reference, report.digest, report.uploaded, report.present, report.bytes
-            );
-            Ok(())
-        }
-        ImageCommand::Import { .. } | ImageCommand::Ls => anyhow::bail!(
-            "{IMAGE_STORE_NOT_YET}; for now use `ctr -n k8s.io images import|ls` against containerd, or push archives to a local registry"
-        ),
-    }
+    Image(image::ImageCommand),
 }
 
 #[derive(Parser)]
@@ -226,6 +106,8 @@ struct ServerArgs {
     /// Run without a node agent on this machine.
     #[arg(long)]
     disable_agent: bool,
+    #[command(flatten)]
+    node: agent::NodeFlags,
     /// Range of service cluster IPs.
     #[arg(long, default_value = "10.96.0.0/12")]
     service_cidr: String,
@@ -333,18 +215,20 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
         default_unreachable_toleration_seconds: args.default_unreachable_toleration_seconds,
         compaction_interval: args.etcd_compaction_interval,
     };
-    if !args.disable_agent {
-        tracing::warn!("the node agent is not part of this build yet; running the control plane only (as with --disable-agent)");
-    }
-    let shutdown = async {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
-        }
-        tracing::info!("shutting down");
+    let agent_config = if args.disable_agent {
+        None
+    } else {
+        Some(agent::config(
+            &args.node,
+            &config.data_dir,
+            &args.cluster_cidr,
+            true,
+        )?)
     };
+    let agent_slot: std::sync::Arc<tokio::sync::Mutex<Option<berth_kubelet::agent::Agent>>> =
+        Default::default();
+    let agent_slot2 = agent_slot.clone();
+    let shutdown = shutdown_signal();
     let started_at = std::time::Instant::now();
     let cluster_cidr = config.cluster_cidr;
     let controller_options = berth_controllers::Options {
@@ -372,12 +256,42 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
             );
             tokio::spawn(berth_scheduler::run(sc, scheduler_options));
         }
+        if let Some(agent_config) = agent_config {
+            let client = berth_apiserver::client::local_client(
+                s.state.clone(),
+                berth_apiserver::client::component_user(&format!(
+                    "system:node:{}",
+                    agent_config.node_name
+                )),
+            );
+            let slot = agent_slot2.clone();
+            tokio::spawn(async move {
+                match agent::start(client, agent_config).await {
+                    Ok(a) => *slot.lock().await = Some(a),
+                    Err(e) => tracing::error!("{e:#}"),
+                }
+            });
+        }
         tracing::info!(address = %s.local_addr, elapsed_ms = started_at.elapsed().as_millis() as u64, "API server ready");
         println!("berth server is ready on https://{}", s.local_addr);
         println!("use it with:  export KUBECONFIG={}", s.admin_kubeconfig.display());
         println!("              kubectl get nodes");
     })
-    .await
+    .await?;
+    if let Some(a) = agent_slot.lock().await.take() {
+        a.stop().await;
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+    }
+    tracing::info!("shutting down");
 }
 
 fn hostname() -> String {
@@ -399,7 +313,8 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Command::Server(args) => rt.block_on(server(args)),
+        Command::Agent(args) => rt.block_on(agent::run(args)),
         Command::HollowNodes(args) => rt.block_on(hollow_nodes(args)),
-        Command::Image(command) => rt.block_on(image(command)),
+        Command::Image(command) => rt.block_on(image::run(command)),
     }
 }

@@ -1,0 +1,1090 @@
+//! One pod's worker: makes the runtime match the pod (sandbox, init containers in order,
+//! containers, restarts with back-off, termination) and reports its status, as kubelet's
+//! pod worker and kuberuntime's SyncPod/KillPod do.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use k8s_openapi::api::core::v1::{Container, Pod, PodStatus};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use super::status::{self, ContainerInfo, RuntimeContainer};
+use super::Shared;
+use crate::cri::{api, CriError};
+
+pub const LABEL_POD_NAME: &str = "io.kubernetes.pod.name";
+pub const LABEL_POD_NAMESPACE: &str = "io.kubernetes.pod.namespace";
+pub const LABEL_POD_UID: &str = "io.kubernetes.pod.uid";
+pub const LABEL_CONTAINER_NAME: &str = "io.kubernetes.container.name";
+const ANN_RESTART_COUNT: &str = "io.kubernetes.container.restartCount";
+const ANN_TERMINATION_MESSAGE_PATH: &str = "io.kubernetes.container.terminationMessagePath";
+const ANN_GRACE: &str = "io.kubernetes.pod.terminationGracePeriod";
+
+/// kubelet's container restart back-off: 10 s doubling to 5 min, forgotten after 10 min.
+const BACKOFF_INITIAL: Duration = Duration::from_secs(10);
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// The image pull back-off uses the same numbers.
+const PULL_BACKOFF_INITIAL: Duration = Duration::from_secs(10);
+/// How often a worker looks at its pod when nothing wakes it.
+const RESYNC: Duration = Duration::from_secs(10);
+
+/// A message for users from a CRI error: the runtime's own words.
+pub fn cri_message(e: &CriError) -> String {
+    match e {
+        CriError::Call { status, .. } => format!(
+            "rpc error: code = {:?} desc = {}",
+            status.code(),
+            status.message()
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Backoff {
+    delay: Duration,
+    /// finishedAt (ns) of the container exit this back-off was computed for.
+    last_update: SystemTime,
+}
+
+#[derive(Debug, Default)]
+struct PullState {
+    failures: u32,
+    retry_at: Option<Instant>,
+    message: String,
+}
+
+/// What the worker is told about its pod.
+#[derive(Clone, Debug)]
+pub enum PodUpdate {
+    /// The pod as the API server has it.
+    Pod(Box<Pod>),
+    /// The pod is gone from the API server.
+    Gone,
+}
+
+pub struct Worker {
+    sh: Arc<Shared>,
+    uid: String,
+    rx: watch::Receiver<PodUpdate>,
+    wake: Arc<tokio::sync::Notify>,
+    pod: Pod,
+    sandbox: Option<(String, api::PodSandboxConfig)>,
+    pod_ip: String,
+    backoff: HashMap<String, Backoff>,
+    pulls: HashMap<String, PullState>,
+    config_errors: HashMap<String, (String, String)>,
+    reported: Option<PodStatus>,
+    created_events: HashMap<String, String>,
+}
+
+fn ns_name(pod: &Pod) -> (String, String) {
+    (
+        pod.metadata.namespace.clone().unwrap_or_default(),
+        pod.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+fn restart_policy(pod: &Pod) -> &str {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.restart_policy.as_deref())
+        .unwrap_or("Always")
+}
+
+fn grace_period(pod: &Pod) -> i64 {
+    pod.metadata
+        .deletion_grace_period_seconds
+        .or_else(|| {
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.termination_grace_period_seconds)
+        })
+        .unwrap_or(30)
+        .max(0)
+}
+
+fn system_time(nanos: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_nanos(nanos.max(0) as u64)
+}
+
+/// An RFC 7386 merge patch turning `old` into `new` (nulls for removed keys).
+pub fn merge_diff(old: &Value, new: &Value) -> Value {
+    match (old, new) {
+        (Value::Object(o), Value::Object(n)) => {
+            let mut out = serde_json::Map::new();
+            for (k, nv) in n {
+                match o.get(k) {
+                    Some(ov) if ov == nv => {}
+                    Some(ov) if ov.is_object() && nv.is_object() => {
+                        out.insert(k.clone(), merge_diff(ov, nv));
+                    }
+                    _ => {
+                        out.insert(k.clone(), nv.clone());
+                    }
+                }
+            }
+            for k in o.keys() {
+                if !n.contains_key(k) {
+                    out.insert(k.clone(), Value::Null);
+                }
+            }
+            Value::Object(out)
+        }
+        _ => new.clone(),
+    }
+}
+
+impl Worker {
+    pub fn new(
+        sh: Arc<Shared>,
+        pod: Pod,
+        rx: watch::Receiver<PodUpdate>,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Worker {
+        Worker {
+            sh,
+            uid: pod.metadata.uid.clone().unwrap_or_default(),
+            rx,
+            wake,
+            pod,
+            sandbox: None,
+            pod_ip: String::new(),
+            backoff: HashMap::new(),
+            pulls: HashMap::new(),
+            config_errors: HashMap::new(),
+            reported: None,
+            created_events: HashMap::new(),
+        }
+    }
+
+    /// Runs until the pod is gone from the API server and its containers are removed.
+    pub async fn run(mut self) {
+        let mut gone = false;
+        loop {
+            let next = if gone {
+                None
+            } else if self.pod.metadata.deletion_timestamp.is_some() {
+                match self.terminate(true).await {
+                    Ok(()) => None,
+                    Err(e) => {
+                        tracing::warn!(pod = %self.key(), error = %e, "terminating pod");
+                        Some(Duration::from_secs(2))
+                    }
+                }
+            } else {
+                match self.sync().await {
+                    Ok(next) => Some(next),
+                    Err(e) => {
+                        tracing::warn!(pod = %self.key(), error = %e, "syncing pod");
+                        Some(Duration::from_secs(2))
+                    }
+                }
+            };
+            if gone {
+                if let Err(e) = self.terminate(false).await {
+                    tracing::warn!(pod = %self.key(), error = %e, "cleaning up a deleted pod");
+                }
+                self.cleanup().await;
+                return;
+            }
+            tokio::select! {
+                changed = self.rx.changed() => {
+                    if changed.is_err() {
+                        gone = true;
+                    } else {
+                        match self.rx.borrow_and_update().clone() {
+                            PodUpdate::Pod(p) => self.pod = *p,
+                            PodUpdate::Gone => gone = true,
+                        }
+                    }
+                }
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(next.unwrap_or(Duration::from_secs(3600))) => {}
+            }
+        }
+    }
+
+    fn key(&self) -> String {
+        let (ns, name) = ns_name(&self.pod);
+        format!("{ns}/{name}")
+    }
+
+    fn pods_api(&self) -> Api<Pod> {
+        Api::namespaced(
+            self.sh.client.clone(),
+            self.pod.metadata.namespace.as_deref().unwrap_or_default(),
+        )
+    }
+
+    /// The runtime's containers of this pod, by container name, newest first.
+    async fn runtime_containers(
+        &self,
+    ) -> Result<BTreeMap<String, Vec<RuntimeContainer>>, CriError> {
+        let filter = api::ContainerFilter {
+            label_selector: HashMap::from([(LABEL_POD_UID.to_string(), self.uid.clone())]),
+            ..Default::default()
+        };
+        let mut by_name: BTreeMap<String, Vec<RuntimeContainer>> = BTreeMap::new();
+        for c in self.sh.cri.list_containers(Some(filter)).await? {
+            let Some(name) = c.labels.get(LABEL_CONTAINER_NAME).cloned() else {
+                continue;
+            };
+            let st = match self.sh.cri.container_status(&c.id, false).await {
+                Ok(s) => s.status.unwrap_or_default(),
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e),
+            };
+            let attempt = c
+                .annotations
+                .get(ANN_RESTART_COUNT)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| c.metadata.as_ref().map_or(0, |m| m.attempt));
+            by_name.entry(name).or_default().push(RuntimeContainer {
+                id: c.id.clone(),
+                attempt,
+                state: api::ContainerState::try_from(st.state)
+                    .unwrap_or(api::ContainerState::ContainerUnknown),
+                created_at: st.created_at,
+                started_at: st.started_at,
+                finished_at: st.finished_at,
+                exit_code: st.exit_code,
+                reason: st.reason,
+                message: st.message,
+                image_ref: st.image_ref,
+                image: st.image.map(|i| i.image).unwrap_or_default(),
+            });
+        }
+        for list in by_name.values_mut() {
+            list.sort_by(|a, b| {
+                b.attempt
+                    .cmp(&a.attempt)
+                    .then(b.created_at.cmp(&a.created_at))
+            });
+        }
+        Ok(by_name)
+    }
+
+    /// The pod's sandboxes in the runtime, newest first.
+    async fn sandboxes(&self) -> Result<Vec<api::PodSandbox>, CriError> {
+        let filter = api::PodSandboxFilter {
+            label_selector: HashMap::from([(LABEL_POD_UID.to_string(), self.uid.clone())]),
+            ..Default::default()
+        };
+        let mut list = self.sh.cri.list_pod_sandbox(Some(filter)).await?;
+        list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(list)
+    }
+
+    /// Makes sure a ready sandbox exists; returns false while it cannot be made.
+    async fn ensure_sandbox(&mut self) -> Result<bool, CriError> {
+        let sandboxes = self.sandboxes().await?;
+        let ready = sandboxes
+            .iter()
+            .find(|s| s.state == api::PodSandboxState::SandboxReady as i32);
+        if let Some(s) = ready {
+            if self.sandbox.as_ref().map(|(id, _)| id) != Some(&s.id) {
+                let config = self
+                    .sh
+                    .sandbox_config(&self.pod, s.metadata.as_ref().map_or(0, |m| m.attempt));
+                self.sandbox = Some((s.id.clone(), config));
+            }
+            if self.pod_ip.is_empty() {
+                let st = self.sh.cri.pod_sandbox_status(&s.id, false).await?;
+                self.pod_ip = st
+                    .status
+                    .and_then(|s| s.network)
+                    .map(|n| n.ip)
+                    .unwrap_or_default();
+            }
+            return Ok(true);
+        }
+        // The sandbox died (or never was): kill what is left and make a new one.
+        let attempt = sandboxes
+            .first()
+            .and_then(|s| s.metadata.as_ref())
+            .map_or(0, |m| m.attempt + 1);
+        if !sandboxes.is_empty() {
+            self.kill_containers(0).await;
+            for s in &sandboxes {
+                let _ = self.sh.cri.stop_pod_sandbox(&s.id).await;
+            }
+            if self.sandbox.is_some() {
+                self.sh.events.pod(
+                    &self.pod,
+                    None,
+                    "Normal",
+                    "SandboxChanged",
+                    "Pod sandbox changed, it will be killed and re-created.".into(),
+                );
+            }
+        }
+        self.sandbox = None;
+        self.pod_ip.clear();
+        if let Err(e) = self.sh.prepare_pod_dirs(&self.pod).await {
+            self.sh
+                .events
+                .pod(&self.pod, None, "Warning", "FailedMount", e.clone());
+            self.config_errors
+                .insert(String::new(), ("ContainerCreating".into(), e));
+            return Ok(false);
+        }
+        let config = self.sh.sandbox_config(&self.pod, attempt);
+        match self.sh.cri.run_pod_sandbox(config.clone(), "").await {
+            Ok(id) => {
+                let st = self.sh.cri.pod_sandbox_status(&id, false).await?;
+                self.pod_ip = st
+                    .status
+                    .and_then(|s| s.network)
+                    .map(|n| n.ip)
+                    .unwrap_or_default();
+                self.sh.write_etc_hosts(&self.pod, &self.pod_ip);
+                self.sandbox = Some((id, config));
+                self.config_errors.remove("");
+                Ok(true)
+            }
+            Err(e) => {
+                let msg = format!("Failed to create pod sandbox: {}", cri_message(&e));
+                tracing::warn!(pod = %self.key(), error = %msg);
+                self.sh
+                    .events
+                    .pod(&self.pod, None, "Warning", "FailedCreatePodSandBox", msg);
+                Ok(false)
+            }
+        }
+    }
+
+    /// One pass: sandbox, init containers, containers, status. Returns when to look again.
+    async fn sync(&mut self) -> Result<Duration, CriError> {
+        let mut next = RESYNC;
+        let phase = self
+            .pod
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .unwrap_or("");
+        if matches!(phase, "Succeeded" | "Failed") {
+            // Terminal: nothing runs again; the sandbox goes, containers stay for logs.
+            for s in self.sandboxes().await? {
+                if s.state == api::PodSandboxState::SandboxReady as i32 {
+                    self.kill_containers(grace_period(&self.pod)).await;
+                    let _ = self.sh.cri.stop_pod_sandbox(&s.id).await;
+                }
+            }
+            return Ok(Duration::from_secs(3600));
+        }
+        let sandbox_ready = self.ensure_sandbox().await?;
+        let mut containers = self.runtime_containers().await?;
+        let spec = self.pod.spec.clone().unwrap_or_default();
+        let policy = restart_policy(&self.pod).to_string();
+        let mut info: BTreeMap<String, ContainerInfo> = BTreeMap::new();
+        let now = SystemTime::now();
+        if sandbox_ready {
+            // Init containers, one at a time, in order.
+            let mut init_done = true;
+            for c in spec.init_containers.iter().flatten() {
+                let latest = containers.get(&c.name).and_then(|l| l.first()).cloned();
+                match latest {
+                    Some(r)
+                        if r.state == api::ContainerState::ContainerExited && r.exit_code == 0 =>
+                    {
+                        continue
+                    }
+                    Some(r)
+                        if r.state == api::ContainerState::ContainerRunning
+                            || r.state == api::ContainerState::ContainerCreated =>
+                    {
+                        init_done = false;
+                        break;
+                    }
+                    Some(r) => {
+                        init_done = false;
+                        if policy == "Never" {
+                            break;
+                        }
+                        let wait = self.restart_wait(&c.name, &r, now);
+                        if let Some(w) = wait {
+                            info.entry(c.name.clone()).or_default().waiting =
+                                Some(self.crash_loop(c, w));
+                            next = next.min(w);
+                        } else {
+                            self.start_container(c, r.attempt + 1, &mut info).await;
+                        }
+                        break;
+                    }
+                    None => {
+                        init_done = false;
+                        self.start_container(c, 0, &mut info).await;
+                        break;
+                    }
+                }
+            }
+            if init_done {
+                for c in &spec.containers {
+                    let latest = containers.get(&c.name).and_then(|l| l.first()).cloned();
+                    match latest {
+                        None => self.start_container(c, 0, &mut info).await,
+                        Some(r) if r.state == api::ContainerState::ContainerExited => {
+                            let restart = match policy.as_str() {
+                                "Always" => true,
+                                "OnFailure" => r.exit_code != 0,
+                                _ => false,
+                            };
+                            if !restart {
+                                continue;
+                            }
+                            match self.restart_wait(&c.name, &r, now) {
+                                Some(w) => {
+                                    info.entry(c.name.clone()).or_default().waiting =
+                                        Some(self.crash_loop(c, w));
+                                    next = next.min(w);
+                                }
+                                None => self.start_container(c, r.attempt + 1, &mut info).await,
+                            }
+                        }
+                        Some(r) if r.state == api::ContainerState::ContainerCreated => {
+                            // Created but never started (an agent crash in between).
+                            if let Err(e) = self.sh.cri.start_container(&r.id).await {
+                                tracing::warn!(pod = %self.key(), error = %cri_message(&e), "starting a created container");
+                            }
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            containers = self.runtime_containers().await?;
+            self.gc_dead_containers(&containers).await;
+        } else {
+            for c in spec
+                .init_containers
+                .iter()
+                .flatten()
+                .chain(&spec.containers)
+            {
+                if let Some(w) = self.config_errors.get("") {
+                    info.entry(c.name.clone()).or_default().waiting = Some(w.clone());
+                }
+            }
+            next = Duration::from_secs(2);
+        }
+        for (name, waiting) in &self.config_errors {
+            if !name.is_empty() {
+                info.entry(name.clone())
+                    .or_default()
+                    .waiting
+                    .get_or_insert(waiting.clone());
+            }
+        }
+        for (name, pull) in &self.pulls {
+            if let Some(at) = pull.retry_at {
+                if pull.failures > 0 {
+                    let wait = at.saturating_duration_since(Instant::now());
+                    next = next.min(wait.max(Duration::from_millis(100)));
+                    let entry = info.entry(name.clone()).or_default();
+                    entry.waiting.get_or_insert_with(|| {
+                        let image = spec
+                            .init_containers
+                            .iter()
+                            .flatten()
+                            .chain(&spec.containers)
+                            .find(|c| &c.name == name)
+                            .and_then(|c| c.image.clone())
+                            .unwrap_or_default();
+                        if wait.is_zero() {
+                            ("ErrImagePull".into(), pull.message.clone())
+                        } else {
+                            (
+                                "ImagePullBackOff".into(),
+                                format!("Back-off pulling image \"{image}\": {}", pull.message),
+                            )
+                        }
+                    });
+                }
+            }
+        }
+        for c in spec
+            .init_containers
+            .iter()
+            .flatten()
+            .chain(&spec.containers)
+        {
+            self.sh.probe_info(
+                &self.uid,
+                c,
+                containers.get(&c.name).and_then(|l| l.first()),
+                info.entry(c.name.clone()).or_default(),
+            );
+        }
+        self.report(sandbox_ready, &containers, &info).await;
+        Ok(next)
+    }
+
+    /// How long `r` (an exited container to be restarted) must still wait, or None to
+    /// restart now, as kubelet's back-off: in back-off while the exit is younger than the
+    /// current delay; each restart doubles the delay (10 s … 5 min), and an exit more than
+    /// 10 min after the last restart step starts over at 10 s.
+    fn restart_wait(
+        &mut self,
+        name: &str,
+        r: &RuntimeContainer,
+        now: SystemTime,
+    ) -> Option<Duration> {
+        let finished = system_time(r.finished_at);
+        let since_exit = now.duration_since(finished).unwrap_or_default();
+        let entry = self.backoff.get(name).copied();
+        if let Some(b) = entry {
+            if since_exit < b.delay {
+                return Some(b.delay - since_exit);
+            }
+        }
+        let delay = match entry {
+            Some(b)
+                if finished.duration_since(b.last_update).unwrap_or_default()
+                    <= BACKOFF_MAX * 2 =>
+            {
+                (b.delay * 2).min(BACKOFF_MAX)
+            }
+            _ => BACKOFF_INITIAL,
+        };
+        self.backoff.insert(
+            name.to_string(),
+            Backoff {
+                delay,
+                last_update: finished,
+            },
+        );
+        None
+    }
+
+    fn crash_loop(&self, c: &Container, wait: Duration) -> (String, String) {
+        let (ns, name) = ns_name(&self.pod);
+        let delay = self
+            .backoff
+            .get(&c.name)
+            .map_or(BACKOFF_INITIAL, |b| b.delay);
+        let _ = wait;
+        (
+            "CrashLoopBackOff".into(),
+            format!(
+                "back-off {} restarting failed container={} pod={name}_{ns}({})",
+                human(delay),
+                c.name,
+                self.uid
+            ),
+        )
+    }
+
+    /// Pulls (when the policy says so), creates and starts container `c` as attempt
+    /// `attempt`; problems end up in `info` (waiting reason) and events.
+    async fn start_container(
+        &mut self,
+        c: &Container,
+        attempt: u32,
+        info: &mut BTreeMap<String, ContainerInfo>,
+    ) {
+        let Some((sandbox_id, sandbox_config)) = self.sandbox.clone() else {
+            return;
+        };
+        let image = c.image.clone().unwrap_or_default();
+        if !self.ensure_image(c, &image, &sandbox_config).await {
+            return;
+        }
+        let config = match self
+            .sh
+            .container_config(&self.pod, c, attempt, &self.pod_ip)
+            .await
+        {
+            Ok(config) => config,
+            Err(message) => {
+                self.sh.events.pod(
+                    &self.pod,
+                    Some(&c.name),
+                    "Warning",
+                    "Failed",
+                    format!("Error: {message}"),
+                );
+                self.config_errors.insert(
+                    c.name.clone(),
+                    ("CreateContainerConfigError".into(), message.clone()),
+                );
+                info.entry(c.name.clone()).or_default().waiting =
+                    Some(("CreateContainerConfigError".into(), message));
+                return;
+            }
+        };
+        self.config_errors.remove(&c.name);
+        let id = match self
+            .sh
+            .cri
+            .create_container(&sandbox_id, config, sandbox_config)
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                let message = cri_message(&e);
+                self.sh.events.pod(
+                    &self.pod,
+                    Some(&c.name),
+                    "Warning",
+                    "Failed",
+                    format!("Error: {message}"),
+                );
+                info.entry(c.name.clone()).or_default().waiting =
+                    Some(("CreateContainerError".into(), message));
+                return;
+            }
+        };
+        self.sh.events.pod(
+            &self.pod,
+            Some(&c.name),
+            "Normal",
+            "Created",
+            format!("Created container: {}", c.name),
+        );
+        if let Err(e) = self.sh.cri.start_container(&id).await {
+            let message = cri_message(&e);
+            self.sh.events.pod(
+                &self.pod,
+                Some(&c.name),
+                "Warning",
+                "Failed",
+                format!("Error: {message}"),
+            );
+            info.entry(c.name.clone()).or_default().waiting =
+                Some(("RunContainerError".into(), message));
+            return;
+        }
+        self.sh.events.pod(
+            &self.pod,
+            Some(&c.name),
+            "Normal",
+            "Started",
+            format!("Started container {}", c.name),
+        );
+        self.created_events.insert(c.name.clone(), id.clone());
+        self.sh.container_started(&self.pod, c, &id, &self.pod_ip);
+        if let Some(exec) = c
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.post_start.as_ref())
+            .and_then(|h| h.exec.as_ref())
+        {
+            let cmd = exec.command.clone().unwrap_or_default();
+            match self
+                .sh
+                .cri
+                .exec_sync(&id, cmd, Duration::from_secs(30))
+                .await
+            {
+                Ok(r) if r.exit_code == 0 => {}
+                other => {
+                    let why = match other {
+                        Ok(r) => format!(
+                            "command exited with {}: {}",
+                            r.exit_code,
+                            String::from_utf8_lossy(&r.stderr)
+                        ),
+                        Err(e) => cri_message(&e),
+                    };
+                    self.sh.events.pod(
+                        &self.pod,
+                        Some(&c.name),
+                        "Warning",
+                        "FailedPostStartHook",
+                        why,
+                    );
+                    let _ = self
+                        .sh
+                        .cri
+                        .stop_container(&id, Duration::from_secs(grace_period(&self.pod) as u64))
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// Whether the image is there, pulling it per imagePullPolicy (with back-off).
+    async fn ensure_image(
+        &mut self,
+        c: &Container,
+        image: &str,
+        sandbox_config: &api::PodSandboxConfig,
+    ) -> bool {
+        let policy = c.image_pull_policy.clone().unwrap_or_else(|| {
+            let tag_latest = !image.contains('@')
+                && image
+                    .rsplit('/')
+                    .next()
+                    .is_none_or(|l| !l.contains(':') || l.ends_with(":latest"));
+            if tag_latest { "Always" } else { "IfNotPresent" }.into()
+        });
+        let present = match self.sh.cri.image_status(image).await {
+            Ok(s) => s.is_some(),
+            Err(_) => false,
+        };
+        let need_pull = match policy.as_str() {
+            "Never" => {
+                if !present {
+                    let msg = format!(
+                        "Container image \"{image}\" is not present with pull policy of Never"
+                    );
+                    self.sh.events.pod(
+                        &self.pod,
+                        Some(&c.name),
+                        "Warning",
+                        "ErrImageNeverPull",
+                        msg.clone(),
+                    );
+                    self.config_errors
+                        .insert(c.name.clone(), ("ErrImageNeverPull".into(), msg));
+                    return false;
+                }
+                false
+            }
+            "Always" => true,
+            _ => !present,
+        };
+        if !need_pull {
+            self.sh.events.pod(
+                &self.pod,
+                Some(&c.name),
+                "Normal",
+                "Pulled",
+                format!("Container image \"{image}\" already present on machine"),
+            );
+            self.pulls.remove(&c.name);
+            return true;
+        }
+        if let Some(p) = self.pulls.get(&c.name) {
+            if p.retry_at.is_some_and(|t| Instant::now() < t) {
+                self.sh.events.pod(
+                    &self.pod,
+                    Some(&c.name),
+                    "Normal",
+                    "BackOff",
+                    format!("Back-off pulling image \"{image}\""),
+                );
+                return false;
+            }
+        }
+        self.sh.events.pod(
+            &self.pod,
+            Some(&c.name),
+            "Normal",
+            "Pulling",
+            format!("Pulling image \"{image}\""),
+        );
+        let started = Instant::now();
+        match self
+            .sh
+            .cri
+            .pull_image(image, None, Some(sandbox_config.clone()))
+            .await
+        {
+            Ok(_) => {
+                let took = started.elapsed();
+                self.sh.events.pod(
+                    &self.pod,
+                    Some(&c.name),
+                    "Normal",
+                    "Pulled",
+                    format!("Successfully pulled image \"{image}\" in {took:.3?} ({took:.3?} including waiting)"),
+                );
+                self.pulls.remove(&c.name);
+                true
+            }
+            Err(e) => {
+                let msg = format!("Failed to pull image \"{image}\": {}", cri_message(&e));
+                self.sh
+                    .events
+                    .pod(&self.pod, Some(&c.name), "Warning", "Failed", msg.clone());
+                self.sh.events.pod(
+                    &self.pod,
+                    Some(&c.name),
+                    "Warning",
+                    "Failed",
+                    "Error: ErrImagePull".into(),
+                );
+                let p = self.pulls.entry(c.name.clone()).or_default();
+                p.failures += 1;
+                let delay = (PULL_BACKOFF_INITIAL
+                    * 2u32.saturating_pow(p.failures.saturating_sub(1).min(5)))
+                .min(BACKOFF_MAX);
+                p.retry_at = Some(Instant::now() + delay);
+                p.message = msg;
+                self.wake_later(Duration::from_secs(1));
+                false
+            }
+        }
+    }
+
+    /// Asks for another sync after `d` (so ErrImagePull turns into ImagePullBackOff).
+    fn wake_later(&self, d: Duration) {
+        let wake = self.wake.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(d).await;
+            wake.notify_one();
+        });
+    }
+
+    /// Removes dead containers but the newest two of each name (the current one and the
+    /// previous, kept for `logs --previous` and lastState), as kubelet's container GC.
+    async fn gc_dead_containers(&self, containers: &BTreeMap<String, Vec<RuntimeContainer>>) {
+        for list in containers.values() {
+            for c in list
+                .iter()
+                .skip(2)
+                .filter(|c| c.state == api::ContainerState::ContainerExited)
+            {
+                if let Err(e) = self.sh.cri.remove_container(&c.id).await {
+                    tracing::debug!(error = %cri_message(&e), "removing a dead container");
+                }
+            }
+        }
+    }
+
+    /// Writes the pod's status when it changed.
+    async fn report(
+        &mut self,
+        sandbox_ready: bool,
+        containers: &BTreeMap<String, Vec<RuntimeContainer>>,
+        info: &BTreeMap<String, ContainerInfo>,
+    ) {
+        let host_ip = self.sh.node_ip.to_string();
+        let qos = super::qos_class(&self.pod);
+        let new = status::generate(&status::Inputs {
+            pod: &self.pod,
+            host_ip: &host_ip,
+            pod_ip: Some(&self.pod_ip),
+            sandbox_ready,
+            containers,
+            info,
+            qos_class: qos,
+            now: Timestamp::now(),
+        });
+        let current = self.pod.status.clone().unwrap_or_default();
+        if !status::differs(&current, &new) {
+            self.reported = Some(new);
+            return;
+        }
+        if self
+            .reported
+            .as_ref()
+            .is_some_and(|r| !status::differs(r, &new))
+            && self.reported.as_ref() != Some(&current)
+        {
+            // Already written; the watch has not caught up yet.
+        }
+        let old = serde_json::to_value(&current).unwrap_or_default();
+        let newv = serde_json::to_value(&new).unwrap_or_default();
+        let patch = json!({"metadata": {"uid": self.uid}, "status": merge_diff(&old, &newv)});
+        let (_, name) = ns_name(&self.pod);
+        match self
+            .pods_api()
+            .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(p) => {
+                self.pod.status = p.status;
+                self.reported = Some(new);
+            }
+            Err(e) => tracing::debug!(pod = %self.key(), error = %e, "updating pod status"),
+        }
+    }
+
+    /// Stops every running container of the pod with `grace` seconds (preStop first).
+    async fn kill_containers(&self, grace: i64) {
+        let Ok(containers) = self.runtime_containers().await else {
+            return;
+        };
+        let spec = self.pod.spec.clone().unwrap_or_default();
+        let mut tasks = Vec::new();
+        for (name, list) in containers {
+            for r in list.into_iter().filter(|r| {
+                r.state == api::ContainerState::ContainerRunning
+                    || r.state == api::ContainerState::ContainerCreated
+            }) {
+                let sh = self.sh.clone();
+                let pod = self.pod.clone();
+                let c = spec
+                    .init_containers
+                    .iter()
+                    .flatten()
+                    .chain(&spec.containers)
+                    .find(|c| c.name == name)
+                    .cloned();
+                tasks.push(tokio::spawn(async move {
+                    let start = Instant::now();
+                    if let Some(c) = &c {
+                        sh.events.pod(
+                            &pod,
+                            Some(&c.name),
+                            "Normal",
+                            "Killing",
+                            format!("Stopping container {}", c.name),
+                        );
+                        if let Some(exec) = c
+                            .lifecycle
+                            .as_ref()
+                            .and_then(|l| l.pre_stop.as_ref())
+                            .and_then(|h| h.exec.as_ref())
+                        {
+                            let cmd = exec.command.clone().unwrap_or_default();
+                            let t = Duration::from_secs(grace.max(1) as u64);
+                            if let Err(e) = sh.cri.exec_sync(&r.id, cmd, t).await {
+                                sh.events.pod(
+                                    &pod,
+                                    Some(&c.name),
+                                    "Warning",
+                                    "FailedPreStopHook",
+                                    cri_message(&e),
+                                );
+                            }
+                        }
+                    }
+                    let left =
+                        Duration::from_secs(grace.max(0) as u64).saturating_sub(start.elapsed());
+                    // kubelet gives at least 2 s after the preStop hook.
+                    let left = if grace > 0 {
+                        left.max(Duration::from_secs(2))
+                    } else {
+                        left
+                    };
+                    if let Err(e) = sh.cri.stop_container(&r.id, left).await {
+                        if !e.is_not_found() {
+                            tracing::warn!(error = %cri_message(&e), "stopping container");
+                        }
+                    }
+                }));
+            }
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Kills the pod's containers and sandbox; with `delete`, then removes the pod from
+    /// the API server (grace 0, as kubelet's status manager does once all stopped).
+    async fn terminate(&mut self, delete: bool) -> Result<(), String> {
+        self.kill_containers(grace_period(&self.pod)).await;
+        let sandboxes = self.sandboxes().await.map_err(|e| cri_message(&e))?;
+        for s in &sandboxes {
+            self.sh
+                .cri
+                .stop_pod_sandbox(&s.id)
+                .await
+                .map_err(|e| cri_message(&e))?;
+        }
+        if delete {
+            // Report the final container states first (as kubelet does).
+            if let Ok(containers) = self.runtime_containers().await {
+                let info = BTreeMap::new();
+                self.report(false, &containers, &info).await;
+            }
+            let (_, name) = ns_name(&self.pod);
+            let dp = DeleteParams {
+                grace_period_seconds: Some(0),
+                preconditions: Some(Preconditions {
+                    uid: Some(self.uid.clone()),
+                    resource_version: None,
+                }),
+                ..Default::default()
+            };
+            match self.pods_api().delete(&name, &dp).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the runtime's containers and sandboxes of a pod gone from the API server,
+    /// and the pod's directories.
+    async fn cleanup(&mut self) {
+        if let Ok(containers) = self.runtime_containers().await {
+            for r in containers.values().flatten() {
+                let _ = self.sh.cri.remove_container(&r.id).await;
+            }
+        }
+        if let Ok(sandboxes) = self.sandboxes().await {
+            for s in sandboxes {
+                let _ = self.sh.cri.stop_pod_sandbox(&s.id).await;
+                let _ = self.sh.cri.remove_pod_sandbox(&s.id).await;
+            }
+        }
+        self.sh.pod_gone(&self.uid).await;
+    }
+}
+
+/// kubelet prints back-off durations like Go: 10s, 20s, 40s, 1m20s, 2m40s, 5m0s.
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Where a container's log goes, relative to the sandbox log directory.
+pub fn log_path(container: &str, attempt: u32) -> PathBuf {
+    PathBuf::from(container).join(format!("{attempt}.log"))
+}
+
+/// Labels and annotations of a container the way kubelet sets them.
+pub fn container_labels(
+    pod: &Pod,
+    c: &Container,
+    attempt: u32,
+) -> (HashMap<String, String>, HashMap<String, String>) {
+    let (ns, name) = ns_name(pod);
+    let labels = HashMap::from([
+        (LABEL_POD_NAME.to_string(), name),
+        (LABEL_POD_NAMESPACE.to_string(), ns),
+        (
+            LABEL_POD_UID.to_string(),
+            pod.metadata.uid.clone().unwrap_or_default(),
+        ),
+        (LABEL_CONTAINER_NAME.to_string(), c.name.clone()),
+    ]);
+    let annotations = HashMap::from([
+        (ANN_RESTART_COUNT.to_string(), attempt.to_string()),
+        (
+            ANN_TERMINATION_MESSAGE_PATH.to_string(),
+            c.termination_message_path
+                .clone()
+                .unwrap_or_else(|| "/dev/termination-log".into()),
+        ),
+        (ANN_GRACE.to_string(), grace_period(pod).to_string()),
+    ]);
+    (labels, annotations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_diff_nulls_removed_keys() {
+        let old = json!({"a": 1, "s": {"waiting": {"reason": "X"}}, "l": [1, 2]});
+        let new = json!({"a": 1, "s": {"running": {"startedAt": "t"}}, "l": [1]});
+        let d = merge_diff(&old, &new);
+        assert_eq!(
+            d,
+            json!({"s": {"running": {"startedAt": "t"}, "waiting": null}, "l": [1]})
+        );
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human(Duration::from_secs(10)), "10s");
+        assert_eq!(human(Duration::from_secs(80)), "1m20s");
+        assert_eq!(human(Duration::from_secs(300)), "5m0s");
+    }
+}
