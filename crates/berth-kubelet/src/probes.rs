@@ -1304,3 +1304,635 @@ impl ContainerProbes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::Full;
+    use hyper::body::Incoming;
+    use hyper::service::service_fn;
+    use k8s_openapi::api::core::v1::{
+        ContainerPort, EnvVar, GRPCAction, HTTPGetAction, HTTPHeader, TCPSocketAction,
+    };
+    use std::convert::Infallible;
+    use tokio::net::TcpListener;
+
+    fn container(port: u16) -> Container {
+        Container {
+            name: "app".into(),
+            ports: Some(vec![ContainerPort {
+                name: Some("http".into()),
+                container_port: i32::from(port),
+                ..Default::default()
+            }]),
+            env: Some(vec![EnvVar {
+                name: "FILE".into(),
+                value: Some("/tmp/healthy".into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }
+    }
+
+    async fn route(
+        req: http::Request<Incoming>,
+    ) -> Result<http::Response<Full<Bytes>>, Infallible> {
+        let reply = |status: u16, location: Option<&str>, body: Vec<u8>| {
+            let mut r = http::Response::builder().status(status);
+            if let Some(l) = location {
+                r = r.header("Location", l);
+            }
+            Ok(r.body(Full::new(Bytes::from(body))).unwrap())
+        };
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        match req.uri().path() {
+            "/ok" => reply(200, None, b"fine".to_vec()),
+            "/fail" => reply(500, None, b"broken".to_vec()),
+            "/created" => reply(201, None, vec![]),
+            "/notfound" => reply(404, None, vec![]),
+            "/slow" => {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                reply(200, None, vec![])
+            }
+            "/big" => reply(200, None, vec![b'x'; 1024 * 1024]),
+            "/local" => reply(302, Some("/ok"), vec![]),
+            "/relative" => reply(307, Some("ok"), vec![]),
+            "/to-fail" => reply(301, Some("/fail"), vec![]),
+            "/other" => reply(302, Some("http://other.invalid/ok"), b"moved".to_vec()),
+            "/loop" => reply(302, Some("/loop"), vec![]),
+            "/headers" => {
+                let ok = header("user-agent") == USER_AGENT
+                    && header("accept") == "*/*"
+                    && header("x-custom") == "yes"
+                    && header("host") == "probe.example";
+                reply(if ok { 200 } else { 400 }, None, vec![])
+            }
+            "/default-headers" => {
+                let ok = header("user-agent") == USER_AGENT
+                    && header("accept") == "*/*"
+                    && header("host").starts_with("127.0.0.1:");
+                reply(if ok { 200 } else { 400 }, None, vec![])
+            }
+            "/query" if req.uri().query() == Some("a=1") => reply(200, None, vec![]),
+            _ => reply(418, None, vec![]),
+        }
+    }
+
+    /// An HTTP (or, with a certificate, HTTPS) server on 127.0.0.1 answering [`route`].
+    async fn serve(tls: bool) -> (u16, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let acceptor = tls.then(|| {
+            let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+            let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+            let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.cert.der().clone()], key)
+            .unwrap();
+            tokio_rustls::TlsAcceptor::from(Arc::new(config))
+        });
+        let task = tokio::spawn(async move {
+            loop {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let builder = hyper::server::conn::http1::Builder::new();
+                    match acceptor {
+                        Some(acceptor) => {
+                            if let Ok(tls) = acceptor.accept(tcp).await {
+                                let _ = builder
+                                    .serve_connection(TokioIo::new(tls), service_fn(route))
+                                    .await;
+                            }
+                        }
+                        None => {
+                            let _ = builder
+                                .serve_connection(TokioIo::new(tcp), service_fn(route))
+                                .await;
+                        }
+                    }
+                });
+            }
+        });
+        (port, task)
+    }
+
+    fn http_probe_spec(port: IntOrString, path: &str) -> Probe {
+        Probe {
+            http_get: Some(HTTPGetAction {
+                port,
+                path: Some(path.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    async fn probe_with(probe: &Probe, container: &Container) -> ProbeResult {
+        let cri = CriClient::new("/nonexistent/berth-test.sock");
+        let target = ProbeTarget {
+            pod_ip: "127.0.0.1",
+            container_id: "c1",
+            cri: &cri,
+            container,
+        };
+        run_probe(probe, &target).await
+    }
+
+    #[tokio::test]
+    async fn http_probes() {
+        let (port, server) = serve(false).await;
+        let c = container(port);
+        let get = |path: &str| http_probe_spec(IntOrString::Int(i32::from(port)), path);
+        assert_eq!(probe_with(&get("/ok"), &c).await, ProbeResult::Success);
+        assert_eq!(probe_with(&get("ok"), &c).await, ProbeResult::Success);
+        assert_eq!(probe_with(&get("/created"), &c).await, ProbeResult::Success);
+        assert_eq!(probe_with(&get("/big"), &c).await, ProbeResult::Success);
+        assert_eq!(
+            probe_with(&get("/query?a=1"), &c).await,
+            ProbeResult::Success
+        );
+        assert_eq!(
+            probe_with(&get("/fail"), &c).await,
+            ProbeResult::Failure("HTTP probe failed with statuscode: 500".into())
+        );
+        assert_eq!(
+            probe_with(&get("/notfound"), &c).await,
+            ProbeResult::Failure("HTTP probe failed with statuscode: 404".into())
+        );
+        // Named port, and a number given as a string.
+        let named = http_probe_spec(IntOrString::String("http".into()), "/ok");
+        assert_eq!(probe_with(&named, &c).await, ProbeResult::Success);
+        let numeric = http_probe_spec(IntOrString::String(port.to_string()), "/ok");
+        assert_eq!(probe_with(&numeric, &c).await, ProbeResult::Success);
+        let unknown = http_probe_spec(IntOrString::String("metrics".into()), "/ok");
+        assert_eq!(
+            probe_with(&unknown, &c).await,
+            ProbeResult::Unknown("couldn't find port: metrics in app".into())
+        );
+        // Redirects: followed on the same host, not to another.
+        assert_eq!(probe_with(&get("/local"), &c).await, ProbeResult::Success);
+        assert_eq!(
+            probe_with(&get("/relative"), &c).await,
+            ProbeResult::Success
+        );
+        assert_eq!(
+            probe_with(&get("/to-fail"), &c).await,
+            ProbeResult::Failure("HTTP probe failed with statuscode: 500".into())
+        );
+        assert_eq!(
+            probe_with(&get("/other"), &c).await,
+            ProbeResult::Warning("Probe terminated redirects, Response body: moved".into())
+        );
+        assert_eq!(
+            probe_with(&get("/loop"), &c).await,
+            ProbeResult::Failure(format!(
+                "Get \"http://127.0.0.1:{port}/loop\": stopped after 10 redirects"
+            ))
+        );
+        // Headers: kubelet's defaults, and the probe's own (Host included).
+        assert_eq!(
+            probe_with(&get("/default-headers"), &c).await,
+            ProbeResult::Success
+        );
+        let mut headers = get("/headers");
+        headers.http_get.as_mut().unwrap().http_headers = Some(vec![
+            HTTPHeader {
+                name: "X-Custom".into(),
+                value: "yes".into(),
+            },
+            HTTPHeader {
+                name: "Host".into(),
+                value: "probe.example".into(),
+            },
+        ]);
+        assert_eq!(probe_with(&headers, &c).await, ProbeResult::Success);
+        // Timeout.
+        let mut slow = get("/slow");
+        slow.timeout_seconds = Some(1);
+        let started = Instant::now();
+        assert_eq!(
+            probe_with(&slow, &c).await,
+            ProbeResult::Failure(format!(
+                "Get \"http://127.0.0.1:{port}/slow\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
+            ))
+        );
+        assert!(started.elapsed() < Duration::from_secs(3));
+        server.abort();
+        // Nothing listening.
+        let closed = closed_port().await;
+        assert_eq!(
+            probe_with(&http_probe_spec(IntOrString::Int(i32::from(closed)), "/healthz"), &c).await,
+            ProbeResult::Failure(format!(
+                "Get \"http://127.0.0.1:{closed}/healthz\": dial tcp 127.0.0.1:{closed}: connect: connection refused"
+            ))
+        );
+    }
+
+    #[tokio::test]
+    async fn https_probe_accepts_any_certificate() {
+        let (port, server) = serve(true).await;
+        let c = container(port);
+        let mut probe = http_probe_spec(IntOrString::Int(i32::from(port)), "/ok");
+        probe.http_get.as_mut().unwrap().scheme = Some("HTTPS".into());
+        assert_eq!(probe_with(&probe, &c).await, ProbeResult::Success);
+        probe.http_get.as_mut().unwrap().path = Some("/fail".into());
+        assert_eq!(
+            probe_with(&probe, &c).await,
+            ProbeResult::Failure("HTTP probe failed with statuscode: 500".into())
+        );
+        server.abort();
+    }
+
+    async fn closed_port() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    #[tokio::test]
+    async fn tcp_probes() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let c = container(port);
+        let tcp = |port: IntOrString| Probe {
+            tcp_socket: Some(TCPSocketAction { port, host: None }),
+            ..Default::default()
+        };
+        assert_eq!(
+            probe_with(&tcp(IntOrString::Int(i32::from(port))), &c).await,
+            ProbeResult::Success
+        );
+        assert_eq!(
+            probe_with(&tcp(IntOrString::String("http".into())), &c).await,
+            ProbeResult::Success
+        );
+        drop(listener);
+        let closed = closed_port().await;
+        assert_eq!(
+            probe_with(&tcp(IntOrString::Int(i32::from(closed))), &c).await,
+            ProbeResult::Failure(format!(
+                "dial tcp 127.0.0.1:{closed}: connect: connection refused"
+            ))
+        );
+        assert_eq!(
+            probe_with(&tcp(IntOrString::Int(0)), &c).await,
+            ProbeResult::Unknown("invalid port number: 0".into())
+        );
+    }
+
+    #[test]
+    fn ports_and_commands() {
+        let c = container(8080);
+        assert_eq!(resolve_port(&IntOrString::Int(80), &c), Ok(80));
+        assert_eq!(
+            resolve_port(&IntOrString::String("http".into()), &c),
+            Ok(8080)
+        );
+        assert!(resolve_port(&IntOrString::Int(70000), &c).is_err());
+        assert!(resolve_port(&IntOrString::String("nope".into()), &c).is_err());
+        let cmd: Vec<String> = ["cat", "$(FILE)", "$$(FILE)", "$(MISSING)", "a$b", "$(open"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            expand_command(&cmd, &c),
+            [
+                "cat",
+                "/tmp/healthy",
+                "$(FILE)",
+                "$(MISSING)",
+                "a$b",
+                "$(open"
+            ]
+        );
+    }
+
+    #[test]
+    fn urls() {
+        let base = Url {
+            scheme: Scheme::Http,
+            host: "10.0.0.1".into(),
+            port: 8080,
+            path: "/a/b?x=1".into(),
+        };
+        assert_eq!(base.display(), "http://10.0.0.1:8080/a/b?x=1");
+        assert_eq!(base.join("/c").unwrap().path, "/c");
+        assert_eq!(base.join("c").unwrap().path, "/a/c");
+        let abs = base.join("https://example.com/z").unwrap();
+        assert_eq!(
+            (abs.scheme, abs.host.as_str(), abs.port),
+            (Scheme::Https, "example.com", 443)
+        );
+        let v6 = base.join("http://[::1]:81").unwrap();
+        assert_eq!(
+            (v6.host.as_str(), v6.port, v6.path.as_str()),
+            ("::1", 81, "/")
+        );
+        assert_eq!(v6.display(), "http://[::1]:81/");
+    }
+
+    #[test]
+    fn health_messages() {
+        let mut buf = Vec::new();
+        HealthCheckRequest {
+            service: "svc".into(),
+        }
+        .encode(&mut buf);
+        assert_eq!(buf, b"\x0a\x03svc");
+        assert_eq!(
+            HealthCheckRequest::decode(&mut &buf[..]).unwrap().service,
+            "svc"
+        );
+        let mut buf = Vec::new();
+        HealthCheckRequest::default().encode(&mut buf);
+        assert!(buf.is_empty());
+        let mut buf = Vec::new();
+        HealthCheckResponse { status: 2 }.encode(&mut buf);
+        assert_eq!(buf, b"\x08\x02");
+        // Unknown fields are skipped.
+        let with_extra = b"\x12\x02hi\x08\x01\x1d\x00\x00\x00\x00";
+        assert_eq!(
+            HealthCheckResponse::decode(&mut &with_extra[..])
+                .unwrap()
+                .status,
+            1
+        );
+        assert!(HealthCheckResponse::decode(&mut &b"\x08"[..]).is_err());
+    }
+
+    /// A gRPC health server on 127.0.0.1: service "" serves, "down" does not,
+    /// "unimplemented" answers Unimplemented.
+    async fn serve_grpc() -> (u16, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            loop {
+                let (tcp, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let service = service_fn(|req: http::Request<Incoming>| async move {
+                        let mut grpc = tonic::server::Grpc::new(HealthCodec::<
+                            HealthCheckResponse,
+                            HealthCheckRequest,
+                        >::default(
+                        ));
+                        let check = tower::service_fn(
+                            |req: tonic::Request<HealthCheckRequest>| async move {
+                                match req.get_ref().service.as_str() {
+                                    "" => {
+                                        Ok(tonic::Response::new(HealthCheckResponse { status: 1 }))
+                                    }
+                                    "down" => {
+                                        Ok(tonic::Response::new(HealthCheckResponse { status: 2 }))
+                                    }
+                                    _ => Err(tonic::Status::unimplemented("unknown service")),
+                                }
+                            },
+                        );
+                        Ok::<_, Infallible>(grpc.unary(check, req).await)
+                    });
+                    let _ = hyper::server::conn::http2::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
+                });
+            }
+        });
+        (port, task)
+    }
+
+    #[tokio::test]
+    async fn grpc_probes() {
+        let (port, server) = serve_grpc().await;
+        let c = container(port);
+        let grpc = |port: u16, service: Option<&str>| Probe {
+            grpc: Some(GRPCAction {
+                port: i32::from(port),
+                service: service.map(str::to_string),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            probe_with(&grpc(port, None), &c).await,
+            ProbeResult::Success
+        );
+        assert_eq!(
+            probe_with(&grpc(port, Some("down")), &c).await,
+            ProbeResult::Failure("service unhealthy (responded with \"NOT_SERVING\")".into())
+        );
+        assert_eq!(
+            probe_with(&grpc(port, Some("other")), &c).await,
+            ProbeResult::Failure(
+                "this server does not implement the grpc health protocol (grpc.health.v1.Health): unknown service"
+                    .into()
+            )
+        );
+        server.abort();
+        let closed = closed_port().await;
+        match probe_with(&grpc(closed, None), &c).await {
+            ProbeResult::Failure(m) => assert!(
+                m.starts_with(&format!(
+                    "error: failed to connect service at \"127.0.0.1:{closed}\""
+                )),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn exec_probe_without_runtime_is_unknown() {
+        let c = container(80);
+        let probe = Probe {
+            exec: Some(k8s_openapi::api::core::v1::ExecAction {
+                command: Some(vec!["true".into()]),
+            }),
+            ..Default::default()
+        };
+        assert!(matches!(
+            probe_with(&probe, &c).await,
+            ProbeResult::Unknown(_)
+        ));
+    }
+
+    fn spec(delay: i32, period: i32, success: i32, failure: i32) -> Probe {
+        Probe {
+            initial_delay_seconds: Some(delay),
+            period_seconds: Some(period),
+            success_threshold: Some(success),
+            failure_threshold: Some(failure),
+            termination_grace_period_seconds: Some(7),
+            ..Default::default()
+        }
+    }
+
+    fn fail(m: &str) -> ProbeResult {
+        ProbeResult::Failure(m.into())
+    }
+
+    #[test]
+    fn liveness_thresholds_and_hold() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut w = ProbeWorker::new(ProbeKind::Liveness, &spec(5, 10, 1, 3), t0);
+        assert!(w.success());
+        assert_eq!(w.termination_grace_period_seconds(), Some(7));
+        assert_eq!(w.next_due(), Some(t0 + s(5)));
+        assert!(!w.is_due(t0 + s(4)));
+        assert!(w.is_due(t0 + s(5)));
+        assert_eq!(w.record(&fail("a"), t0 + s(5)), None);
+        assert_eq!(w.next_due(), Some(t0 + s(15)));
+        assert_eq!(w.record(&fail("b"), t0 + s(15)), None);
+        // A success in between restarts the count.
+        assert_eq!(w.record(&ProbeResult::Success, t0 + s(25)), None);
+        assert_eq!(w.record(&fail("c"), t0 + s(35)), None);
+        // An error is discarded.
+        assert_eq!(
+            w.record(&ProbeResult::Unknown("x".into()), t0 + s(40)),
+            None
+        );
+        assert_eq!(w.record(&fail("d"), t0 + s(50)), None);
+        assert_eq!(
+            w.record(&fail("e"), t0 + s(60)),
+            Some(Transition {
+                kind: ProbeKind::Liveness,
+                success: false,
+                message: "e".into(),
+                restart: true,
+            })
+        );
+        assert!(w.on_hold() && !w.success());
+        assert_eq!(w.next_due(), None);
+        assert_eq!(w.record(&fail("f"), t0 + s(70)), None);
+        let t1 = t0 + s(80);
+        w.reset_for_new_container(t1);
+        assert!(w.success() && !w.on_hold());
+        assert_eq!(w.next_due(), Some(t1 + s(5)));
+        // successThreshold is 1 for liveness whatever the spec says.
+        let w = ProbeWorker::new(ProbeKind::Liveness, &spec(0, 10, 5, 3), t0);
+        assert_eq!(w.success_threshold, 1);
+    }
+
+    #[test]
+    fn readiness_thresholds() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut w = ProbeWorker::new(ProbeKind::Readiness, &spec(0, 5, 2, 2), t0);
+        assert!(!w.success());
+        assert_eq!(w.termination_grace_period_seconds(), None);
+        assert_eq!(w.next_due(), Some(t0));
+        assert_eq!(w.record(&ProbeResult::Success, t0), None);
+        let up = w
+            .record(&ProbeResult::Warning("redirect".into()), t0 + s(5))
+            .unwrap();
+        assert!(up.success && !up.restart);
+        assert!(w.success());
+        assert_eq!(w.record(&fail("a"), t0 + s(10)), None);
+        let down = w.record(&fail("b"), t0 + s(15)).unwrap();
+        assert_eq!(
+            (down.success, down.restart, down.message.as_str()),
+            (false, false, "b")
+        );
+        // Readiness keeps probing after failing.
+        assert_eq!(w.next_due(), Some(t0 + s(20)));
+        assert_eq!(w.record(&fail("c"), t0 + s(20)), None);
+        // Late probe: the next is a period after the last run.
+        assert_eq!(w.record(&ProbeResult::Success, t0 + s(27)), None);
+        assert_eq!(w.next_due(), Some(t0 + s(32)));
+    }
+
+    #[test]
+    fn defaults() {
+        let t0 = Instant::now();
+        let w = ProbeWorker::new(ProbeKind::Readiness, &Probe::default(), t0);
+        assert_eq!(w.period(), Duration::from_secs(10));
+        assert_eq!(w.timeout(), Duration::from_secs(1));
+        assert_eq!((w.success_threshold, w.failure_threshold), (1, 3));
+        assert_eq!(w.next_due(), Some(t0));
+    }
+
+    #[test]
+    fn startup_gates_liveness_and_readiness() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut c = container(80);
+        c.startup_probe = Some(spec(0, 1, 1, 2));
+        c.liveness_probe = Some(spec(10, 10, 1, 1));
+        c.readiness_probe = Some(spec(0, 3, 1, 1));
+        let mut probes = ContainerProbes::new(&c, t0);
+        assert!(!probes.started() && !probes.ready());
+        assert_eq!(probes.next_due(), Some((ProbeKind::Startup, t0)));
+        assert_eq!(probes.due(t0), [ProbeKind::Startup]);
+        // Held back: ignored.
+        assert_eq!(
+            probes.record(ProbeKind::Readiness, &ProbeResult::Success, t0),
+            None
+        );
+        assert_eq!(probes.record(ProbeKind::Startup, &fail("no"), t0), None);
+        let started = probes
+            .record(ProbeKind::Startup, &ProbeResult::Success, t0 + s(1))
+            .unwrap();
+        assert!(started.success && started.kind == ProbeKind::Startup);
+        assert!(probes.started() && !probes.ready());
+        // Startup stops; readiness runs now; liveness after its initial delay.
+        assert_eq!(probes.next_due(), Some((ProbeKind::Readiness, t0)));
+        assert_eq!(probes.due(t0 + s(1)), [ProbeKind::Readiness]);
+        assert!(
+            probes
+                .record(ProbeKind::Readiness, &ProbeResult::Success, t0 + s(1))
+                .unwrap()
+                .success
+        );
+        assert!(probes.ready());
+        assert_eq!(probes.next_due(), Some((ProbeKind::Readiness, t0 + s(4))));
+        assert_eq!(
+            probes.due(t0 + s(10)),
+            [ProbeKind::Liveness, ProbeKind::Readiness]
+        );
+        let kill = probes
+            .record(ProbeKind::Liveness, &fail("dead"), t0 + s(10))
+            .unwrap();
+        assert!(kill.restart);
+        assert_eq!(
+            probe_event(ProbeKind::Liveness, &fail("dead"))
+                .unwrap()
+                .message,
+            "Liveness probe failed: dead"
+        );
+        assert_eq!(
+            kill_message(ProbeKind::Liveness, "app", true),
+            "Container app failed liveness probe, will be restarted"
+        );
+        // The new instance starts over behind the startup gate.
+        probes.reset_for_new_container(t0 + s(20));
+        assert!(!probes.started() && !probes.ready());
+        assert_eq!(probes.next_due(), Some((ProbeKind::Startup, t0 + s(20))));
+        // A startup probe failing up to its threshold restarts the container.
+        assert_eq!(
+            probes.record(ProbeKind::Startup, &fail("1"), t0 + s(20)),
+            None
+        );
+        let restart = probes
+            .record(ProbeKind::Startup, &fail("2"), t0 + s(21))
+            .unwrap();
+        assert!(restart.restart && !restart.success);
+        assert_eq!(probes.next_due(), None);
+    }
+
+    #[test]
+    fn without_probes() {
+        let probes = ContainerProbes::new(&container(80), Instant::now());
+        assert!(probes.started() && probes.ready());
+        assert_eq!(probes.next_due(), None);
+    }
+}
