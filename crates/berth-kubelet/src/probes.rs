@@ -895,9 +895,17 @@ async fn grpc_probe(host: &str, port: u16, service: &str, timeout: Duration) -> 
     let channel = match tokio::time::timeout_at(deadline, endpoint.connect()).await {
         Ok(Ok(channel)) => channel,
         Ok(Err(e)) => {
-            let cause = std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| e.to_string());
+            // The socket error worded as Go's, else the whole chain of causes.
+            let mut cause = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                    cause = format!("dial tcp {addr}: connect: {}", go_error(io));
+                    break;
+                }
+                cause = format!("{cause}: {s}");
+                source = s.source();
+            }
             return ProbeResult::Failure(format!(
                 "error: failed to connect service at {addr:?}: {cause}"
             ));
@@ -1739,15 +1747,13 @@ mod tests {
         );
         server.abort();
         let closed = closed_port().await;
-        match probe_with(&grpc(closed, None), &c).await {
-            ProbeResult::Failure(m) => assert!(
-                m.starts_with(&format!(
-                    "error: failed to connect service at \"127.0.0.1:{closed}\""
-                )),
-                "{m}"
-            ),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            probe_with(&grpc(closed, None), &c).await,
+            ProbeResult::Failure(format!(
+                "error: failed to connect service at \"127.0.0.1:{closed}\": \
+                 dial tcp 127.0.0.1:{closed}: connect: connection refused"
+            ))
+        );
     }
 
     #[tokio::test]
