@@ -590,7 +590,9 @@ impl<F: Fn() -> bool + Send + 'static> Reader<F> {
 /// status before it sends anything. With `follow`, the stream keeps reading as the
 /// file grows, continues with the new file when the file is rotated (renamed and a new
 /// one created at `path`), and ends once `still_running()` returns false and the file
-/// is read to its end. Dropping the stream stops everything (no task is left behind).
+/// is read to its end. `still_running` is called at each poll of a followed file at its
+/// end (every 200 ms), so it should be cheap (an atomic or a `watch` receiver, not a
+/// CRI call). Dropping the stream stops everything (no task is left behind).
 pub fn read_logs(
     path: PathBuf,
     opts: LogOptions,
