@@ -11,6 +11,7 @@ pub mod conversion;
 pub mod discovery;
 pub mod jwt;
 pub mod metrics;
+pub mod nodeproxy;
 pub mod pki;
 pub mod request;
 pub mod response;

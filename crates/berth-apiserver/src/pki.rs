@@ -36,6 +36,11 @@ pub struct Pki {
     pub serving_key_pem: String,
     /// Service-account signing key (PKCS#8 DER, ECDSA P-256).
     pub sa_key_der: Vec<u8>,
+    /// The API server's client certificate and key towards node agents (kubeadm's
+    /// `apiserver-kubelet-client.crt`: CN `kube-apiserver-kubelet-client`, O
+    /// `kubeadm:cluster-admins`). Agents verify it against `<data-dir>/pki/ca.crt`.
+    pub kubelet_client_cert_pem: String,
+    pub kubelet_client_key_pem: String,
 }
 
 /// What the serving certificate must name.
@@ -145,6 +150,8 @@ impl Pki {
             serving_cert_pem: String::new(),
             serving_key_pem: String::new(),
             sa_key_der: Vec::new(),
+            kubelet_client_cert_pem: String::new(),
+            kubelet_client_key_pem: String::new(),
         };
 
         // Serving certificate: regenerated when the names it must carry change.
@@ -186,6 +193,15 @@ impl Pki {
             }
         };
         pki.sa_key_der = sa.serialize_der();
+
+        // Client certificate towards node agents.
+        let (c, k) = pki.client_credentials(
+            "apiserver-kubelet-client",
+            "kube-apiserver-kubelet-client",
+            &["kubeadm:cluster-admins"],
+        )?;
+        pki.kubelet_client_cert_pem = c;
+        pki.kubelet_client_key_pem = k;
         Ok(pki)
     }
 
@@ -248,14 +264,24 @@ impl Pki {
 
     /// The admin client certificate (CN=kubernetes-admin, O=system:masters), created once.
     pub fn admin_credentials(&self) -> Result<(String, String), PkiError> {
-        let crt = self.dir.join("admin.crt");
-        let key = self.dir.join("admin.key");
+        self.client_credentials("admin", "kubernetes-admin", &["system:masters"])
+    }
+
+    /// A client certificate `<dir>/<file>.crt` and key `.key`, created once.
+    fn client_credentials(
+        &self,
+        file: &str,
+        common_name: &str,
+        organizations: &[&str],
+    ) -> Result<(String, String), PkiError> {
+        let crt = self.dir.join(format!("{file}.crt"));
+        let key = self.dir.join(format!("{file}.key"));
         if let (Some(c), Some(k)) = (read(&crt)?, read(&key)?) {
             return Ok((c, k));
         }
         let (c, k) = self.issue(
-            "kubernetes-admin",
-            &["system:masters"],
+            common_name,
+            organizations,
             &[],
             ExtendedKeyUsagePurpose::ClientAuth,
             365,

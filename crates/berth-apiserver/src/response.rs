@@ -30,6 +30,8 @@ pub enum Reply {
         content_type: &'static str,
         rx: mpsc::Receiver<Bytes>,
     },
+    /// A response built by the handler (node proxy: upgrades, streamed logs).
+    Response(hyper::Response<Body>),
 }
 
 impl Reply {
@@ -84,6 +86,7 @@ impl From<ApiError> for Reply {
 pub fn into_response(reply: Reply) -> hyper::Response<Body> {
     let mut b = hyper::Response::builder();
     let body: Body = match reply {
+        Reply::Response(resp) => return resp,
         Reply::Json {
             code,
             body,

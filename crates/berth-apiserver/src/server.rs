@@ -184,6 +184,12 @@ where
         }
     }
 
+    // pods/{log,exec,attach,portforward}: proxied to the node agent, before the body is
+    // read (upgrades keep the connection)
+    if crate::nodeproxy::serves(info) {
+        return crate::nodeproxy::handle(state, &user, info, req).await;
+    }
+
     // body, bounded
     let body = match read_body(req.into_body()).await {
         Ok(b) => b,
