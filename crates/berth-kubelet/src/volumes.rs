@@ -1600,4 +1600,79 @@ mod tests {
         teardown_pod_volumes(tmp.path(), "uid-1").unwrap();
         assert!(!tmp.path().join("uid-1").exists());
     }
+
+    #[test]
+    fn token_renewal_and_request() {
+        let issued = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let t = CachedToken {
+            token: "t".into(),
+            issued,
+            expires: issued + Duration::from_secs(3600),
+        };
+        assert!(!PodVolumes::needs_renewal(
+            &t,
+            issued + Duration::from_secs(2879)
+        ));
+        assert!(PodVolumes::needs_renewal(
+            &t,
+            issued + Duration::from_secs(2880)
+        ));
+        let long = CachedToken {
+            expires: issued + Duration::from_secs(7 * 24 * 3600),
+            ..t
+        };
+        assert!(PodVolumes::needs_renewal(
+            &long,
+            issued + Duration::from_secs(24 * 3600 + 1)
+        ));
+        let req = token_request(&sa_pod(), Some("vault"), Some(3607));
+        assert_eq!(req.spec.audiences, vec!["vault"]);
+        assert_eq!(req.spec.expiration_seconds, Some(3607));
+        let bound = req.spec.bound_object_ref.unwrap();
+        assert_eq!(
+            (
+                bound.kind.as_deref(),
+                bound.name.as_deref(),
+                bound.uid.as_deref()
+            ),
+            (Some("Pod"), Some("p"), Some("uid-1"))
+        );
+        assert!(token_request(&sa_pod(), Some(""), None)
+            .spec
+            .audiences
+            .is_empty());
+    }
+
+    #[test]
+    fn mount_propagation() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = pod(json!({"metadata": {"uid": "u2"}, "spec": {
+            "containers": [{"name": "c", "volumeMounts": [
+                {"name": "h", "mountPath": "/h", "mountPropagation": "HostToContainer"},
+                {"name": "h", "mountPath": "/b", "mountPropagation": "Bidirectional"},
+                {"name": "h", "mountPath": "/s", "subPath": "../etc"}]}],
+            "volumes": [{"name": "h", "hostPath": {"path": tmp.path().join("host").to_str().unwrap(), "type": "DirectoryOrCreate"}}]}}));
+        let vols = prepare_pod_volumes(&p, &tmp.path().join("pods"), &no_tmpfs()).unwrap();
+        let mut c = p.spec.as_ref().unwrap().containers[0].clone();
+        let mounts = c.volume_mounts.clone().unwrap();
+        c.volume_mounts = Some(vec![mounts[0].clone()]);
+        let m = vols.container_mounts(&p, &c).unwrap();
+        assert_eq!(
+            m[0].propagation,
+            api::MountPropagation::PropagationHostToContainer as i32
+        );
+        assert_eq!(m[0].host_path, tmp.path().join("host").to_string_lossy());
+        c.volume_mounts = Some(vec![mounts[1].clone()]);
+        let err = vols.container_mounts(&p, &c).unwrap_err().to_string();
+        assert!(err.contains("only to privileged containers"), "{err}");
+        c.security_context = Some(serde_json::from_value(json!({"privileged": true})).unwrap());
+        let m = vols.container_mounts(&p, &c).unwrap();
+        assert_eq!(
+            m[0].propagation,
+            api::MountPropagation::PropagationBidirectional as i32
+        );
+        c.volume_mounts = Some(vec![mounts[2].clone()]);
+        assert!(vols.container_mounts(&p, &c).is_err());
+        teardown_pod_volumes(&tmp.path().join("pods"), "u2").unwrap();
+    }
 }
