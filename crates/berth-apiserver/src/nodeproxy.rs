@@ -227,7 +227,7 @@ async fn serve(
         if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
             // Relayed as is: kubectl shows the agent's words ("unable to upgrade
             // connection: …") and falls back from WebSocket to SPDY.
-            return Ok(Reply::Response(relay(resp).await));
+            return Ok(Reply::Response(Box::new(relay(resp).await)));
         }
         let mut out = Response::builder().status(StatusCode::SWITCHING_PROTOCOLS);
         for (k, v) in resp.headers() {
@@ -253,7 +253,7 @@ async fn serve(
         let body: Body = Empty::new().map_err(|e| match e {}).boxed();
         return out
             .body(body)
-            .map(Reply::Response)
+            .map(|r| Reply::Response(Box::new(r)))
             .map_err(|e| ApiError::internal(e.to_string()));
     }
 
@@ -283,9 +283,9 @@ async fn serve(
             }
         }
     });
-    Ok(Reply::Response(log_response(BodyExt::boxed(
+    Ok(Reply::Response(Box::new(log_response(BodyExt::boxed(
         http_body_util::StreamBody::new(stream),
-    ))))
+    )))))
 }
 
 fn log_response(body: Body) -> Response<Body> {

@@ -31,7 +31,7 @@ pub enum Reply {
         rx: mpsc::Receiver<Bytes>,
     },
     /// A response built by the handler (node proxy: upgrades, streamed logs).
-    Response(hyper::Response<Body>),
+    Response(Box<hyper::Response<Body>>),
 }
 
 impl Reply {
@@ -86,7 +86,7 @@ impl From<ApiError> for Reply {
 pub fn into_response(reply: Reply) -> hyper::Response<Body> {
     let mut b = hyper::Response::builder();
     let body: Body = match reply {
-        Reply::Response(resp) => return resp,
+        Reply::Response(resp) => return *resp,
         Reply::Json {
             code,
             body,

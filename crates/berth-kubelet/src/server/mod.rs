@@ -628,7 +628,7 @@ async fn port_forward(
     let upstream_protocols = match &upgrade {
         Upgrade::Spdy(p) => p.clone(),
         Upgrade::WebSocket { protocols, .. } => {
-            if !protocols.iter().any(|p| *p == tunnel_protocol) {
+            if !protocols.contains(&tunnel_protocol) {
                 return text(
                     400,
                     &format!(

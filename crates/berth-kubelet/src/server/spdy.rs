@@ -4,7 +4,8 @@
 //!
 //! Name/value header blocks are one zlib stream per direction and connection, with the
 //! SPDY/3 dictionary. Sending writes stored (uncompressed) deflate blocks in a zlib
-//! stream without a preset dictionary (valid zlib that Go's reader accepts); receiving
+//! stream without a preset dictionary, each header block ending like a zlib sync flush
+//! (valid zlib that Go's reader accepts); receiving
 //! inflates with the dictionary (miniz_oxide, whose output buffer holds the dictionary
 //! before the data so back-references reach it). spdystream does no flow control, so
 //! neither does this: WINDOW_UPDATE is read and ignored, never sent.
@@ -210,6 +211,9 @@ impl HeaderEncoder {
             out.extend_from_slice(&(!len).to_le_bytes());
             out.extend_from_slice(chunk);
         }
+        // An empty stored block, as zlib's sync flush ends: Go's inflater hands out a
+        // stored block's data only at the next block header, which must be in this frame.
+        out.extend_from_slice(&[0, 0, 0, 0xff, 0xff]);
         out
     }
 }
@@ -534,6 +538,7 @@ mod tests {
         let mut dec = HeaderDecoder::default();
         let first = enc.encode(&[("streamType", "stdin")]);
         assert_eq!(&first[..2], &[0x78, 0x01]);
+        assert!(first.ends_with(&[0, 0, 0, 0xff, 0xff]), "sync-flush ending");
         assert_eq!(dec.decode(&first).unwrap(), h(&[("streamtype", "stdin")]));
         let second = enc.encode(&[("port", "80"), ("requestid", "0"), ("x", "a\0b")]);
         assert_eq!(
