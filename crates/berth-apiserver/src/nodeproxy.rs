@@ -6,7 +6,8 @@
 //! (`pkg/registry/core/pod/strategy.go`: `LogLocation`, `streamLocation`), log options
 //! are validated like `ValidatePodLogOptions`, then the request goes to the agent at the
 //! node's address (`status.addresses` InternalIP, else Hostname) and kubelet port
-//! (`status.daemonEndpoints.kubeletEndpoint.Port`, else 10250) over TLS with the API
+//! (`status.daemonEndpoints.kubeletEndpoint.Port`; a node without one, like a hollow
+//! node, is answered 503 instead of contacted) over TLS with the API
 //! server's kubelet client certificate. The agent's certificate is not verified, as
 //! kube-apiserver without `--kubelet-certificate-authority`.
 //!
@@ -33,9 +34,6 @@ use crate::request::RequestInfo;
 use crate::response::{Body, Reply};
 use crate::state::{State, User};
 use crate::status::ApiError;
-
-/// kubelet's default port, when a node does not say.
-const DEFAULT_KUBELET_PORT: u16 = 10250;
 
 /// Whether a request is for a subresource this module serves.
 pub fn serves(info: &RequestInfo) -> bool {
@@ -191,7 +189,7 @@ async fn serve(
         }
     };
 
-    let (host, port) = agent_address(state, node).await?;
+    let (host, port) = agent_address(state, node, sub).await?;
     let mut sender = connect(state, &host, port).await?;
     let mut b = Request::builder()
         .method(if upgrade {
@@ -335,7 +333,7 @@ async fn relay(resp: Response<hyper::body::Incoming>) -> Response<Body> {
 }
 
 /// The agent's address and port from the Node object.
-async fn agent_address(state: &State, node: &str) -> Result<(String, u16), ApiError> {
+async fn agent_address(state: &State, node: &str, sub: &str) -> Result<(String, u16), ApiError> {
     let nodes = berth_api::registry::find("", "v1", "nodes")
         .ok_or_else(|| ApiError::internal("no nodes resource"))?;
     let Some(obj) = state.storage.get(nodes, "", node).await? else {
@@ -360,12 +358,18 @@ async fn agent_address(state: &State, node: &str) -> Result<(String, u16), ApiEr
                 "error dialing backend: node {node:?} has no InternalIP or Hostname address"
             ))
         })?;
+    // A node without a kubelet endpoint has no agent (hollow nodes: their addresses
+    // are fake and never contacted); upstream would try port 10250.
     let port = obj
         .pointer("/status/daemonEndpoints/kubeletEndpoint/Port")
         .and_then(Value::as_u64)
         .filter(|p| *p > 0 && *p <= u16::MAX as u64)
         .map(|p| p as u16)
-        .unwrap_or(DEFAULT_KUBELET_PORT);
+        .ok_or_else(|| {
+            ApiError::service_unavailable(format!(
+                "pods/{sub} is not available: no berth node agent serves node \"{node}\" (it has no status.daemonEndpoints.kubeletEndpoint)"
+            ))
+        })?;
     Ok((host, port))
 }
 
