@@ -14,8 +14,9 @@ pub const CONFLIST: &str = "10-berth.conflist";
 /// The conflist for a node's pod CIDR (e.g. `10.244.1.0/24`). The bridge is the pods'
 /// gateway; `masquerade` adds the bridge plugin's SNAT for traffic leaving the pod CIDR
 /// (what a node needs for pods to reach beyond the node).
-pub fn conflist(pod_cidr: &str, cluster_cidr: &str, masquerade: bool) -> serde_json::Value {
-    let _ = cluster_cidr;
+/// host-local keeps its allocations under `ipam_dir` (the data dir, not the machine's
+/// /var/lib/cni, so nodes on one machine do not share allocation state).
+pub fn conflist(pod_cidr: &str, ipam_dir: &Path, masquerade: bool) -> serde_json::Value {
     json!({
         "cniVersion": "1.0.0",
         "name": "berth",
@@ -29,6 +30,7 @@ pub fn conflist(pod_cidr: &str, cluster_cidr: &str, masquerade: bool) -> serde_j
                 "ipam": {
                     "type": "host-local",
                     "ranges": [[{"subnet": pod_cidr}]],
+                    "dataDir": ipam_dir,
                     "routes": [{"dst": "0.0.0.0/0"}],
                 },
             },
@@ -42,12 +44,12 @@ pub fn conflist(pod_cidr: &str, cluster_cidr: &str, masquerade: bool) -> serde_j
 pub fn write(
     conf_dir: &Path,
     pod_cidr: &str,
-    cluster_cidr: &str,
+    ipam_dir: &Path,
     masquerade: bool,
 ) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(conf_dir)?;
     let path = conf_dir.join(CONFLIST);
-    let text = serde_json::to_vec_pretty(&conflist(pod_cidr, cluster_cidr, masquerade))?;
+    let text = serde_json::to_vec_pretty(&conflist(pod_cidr, ipam_dir, masquerade))?;
     if std::fs::read(&path).ok().as_deref() == Some(&text[..]) {
         return Ok(path);
     }
@@ -63,7 +65,7 @@ mod tests {
 
     #[test]
     fn conflist_uses_the_pod_cidr() {
-        let c = conflist("10.244.3.0/24", "10.244.0.0/16", false);
+        let c = conflist("10.244.3.0/24", Path::new("/d/ipam"), false);
         assert_eq!(
             c["plugins"][0]["ipam"]["ranges"][0][0]["subnet"],
             "10.244.3.0/24"
@@ -71,7 +73,7 @@ mod tests {
         assert_eq!(c["plugins"][0]["bridge"], "berth0");
         assert_eq!(c["plugins"][1]["type"], "portmap");
         let dir = tempfile::tempdir().unwrap();
-        let p = write(dir.path(), "10.244.3.0/24", "10.244.0.0/16", false).unwrap();
+        let p = write(dir.path(), "10.244.3.0/24", Path::new("/d/ipam"), false).unwrap();
         let back: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
         assert_eq!(back, c);
     }

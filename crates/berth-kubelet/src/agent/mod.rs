@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::{Container, Node, Pod};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::api::Api;
 use kube::runtime::watcher;
 use tokio::sync::{watch, Notify};
@@ -148,6 +149,29 @@ impl Shared {
         .await
         .map_err(|e| e.to_string())?;
         result.map_err(|e| format!("setting up the pod's directories: {e}"))
+    }
+
+    /// The node's allocatable cpu and memory (defaults of downward API limits).
+    pub fn node_allocatable(&self) -> BTreeMap<String, Quantity> {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        BTreeMap::from([
+            ("cpu".to_string(), Quantity(cpus.to_string())),
+            (
+                "memory".to_string(),
+                Quantity(self.machine_memory.to_string()),
+            ),
+        ])
+    }
+
+    /// Sets up the pod's volumes; the error is the FailedMount event message.
+    async fn setup_volumes(&self, pod: &Pod) -> Result<crate::volumes::PodVolumes, String> {
+        let ctx = crate::volumes::VolumeContext {
+            node_allocatable: self.node_allocatable(),
+            ..Default::default()
+        };
+        crate::volumes::setup_pod_volumes(&self.client, pod, &self.pods_dir(), &ctx)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Rewrites the pod's /etc/hosts once its IP is known.
@@ -279,6 +303,7 @@ impl Shared {
         c: &Container,
         attempt: u32,
         pod_ip: &str,
+        volumes: Option<&crate::volumes::PodVolumes>,
     ) -> Result<api::ContainerConfig, String> {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         let spec = pod.spec.clone().unwrap_or_default();
@@ -288,7 +313,12 @@ impl Shared {
             .map(|kv| (kv.key.as_str(), kv.value.as_str()))
             .collect();
         let expand = |v: &String| expand_vars(v, &lookup);
-        let mut mounts = self.container_mounts(pod, c).await?;
+        let mut mounts = match volumes {
+            Some(v) => v
+                .container_mounts_with_env(pod, c, &envs)
+                .map_err(|e| e.to_string())?,
+            None => Vec::new(),
+        };
         let dir = self.pod_dir(&uid);
         if spec.host_network != Some(true)
             && !mounts.iter().any(|m| m.container_path == "/etc/hosts")
@@ -359,36 +389,166 @@ impl Shared {
         })
     }
 
-    /// The container's environment.
+    /// The container's environment (service links, envFrom, env with valueFrom).
     async fn container_env(
         &self,
-        _pod: &Pod,
+        pod: &Pod,
         c: &Container,
-        _pod_ip: &str,
+        pod_ip: &str,
     ) -> Result<Vec<api::KeyValue>, String> {
-        let mut out: Vec<api::KeyValue> = Vec::new();
-        for e in c.env.iter().flatten() {
-            let value = e.value.clone().unwrap_or_default();
-            out.retain(|kv| kv.key != e.name);
-            out.push(api::KeyValue {
-                key: e.name.clone(),
-                value,
-            });
+        let services: Api<k8s_openapi::api::core::v1::Service> = Api::all(self.client.clone());
+        let services = services
+            .list(&Default::default())
+            .await
+            .map(|l| l.items)
+            .map_err(|e| format!("listing services for the service environment variables: {e}"))?;
+        let host_ip = self.node_ip.to_string();
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let ctx = crate::env::EnvContext {
+            pod_ip: pod_ip.to_string(),
+            pod_ips: if pod_ip.is_empty() {
+                vec![]
+            } else {
+                vec![pod_ip.to_string()]
+            },
+            host_ip: host_ip.clone(),
+            host_ips: vec![host_ip],
+            node_name: self.config.node_name.clone(),
+            service_env: crate::env::service_env_for_pod(pod, &services),
+            node_allocatable: BTreeMap::from([
+                ("cpu".to_string(), Quantity(cpus.to_string())),
+                (
+                    "memory".to_string(),
+                    Quantity(self.machine_memory.to_string()),
+                ),
+            ]),
+        };
+        crate::env::container_env(&self.client, pod, c, &ctx)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// A container was started: its probes begin (one task per container instance, ended
+    /// when the container stops or is replaced).
+    fn container_started(self: &Arc<Self>, pod: &Pod, c: &Container, id: &str, pod_ip: &str) {
+        if c.liveness_probe.is_none() && c.readiness_probe.is_none() && c.startup_probe.is_none() {
+            return;
         }
-        Ok(out)
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let key = (uid.clone(), c.name.clone());
+        let probes = crate::probes::ContainerProbes::new(c, std::time::Instant::now());
+        self.probes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                key.clone(),
+                ProbeStatus {
+                    container_id: id.to_string(),
+                    ready: probes.readiness.as_ref().map(|w| w.success()),
+                    started: probes.startup.as_ref().map(|w| w.success()),
+                },
+            );
+        let sh = self.clone();
+        let (pod, c, id, pod_ip) = (pod.clone(), c.clone(), id.to_string(), pod_ip.to_string());
+        tokio::spawn(async move { sh.probe_loop(key, pod, c, id, pod_ip, probes).await });
     }
 
-    /// The container's volume mounts.
-    async fn container_mounts(
-        &self,
-        _pod: &Pod,
-        _c: &Container,
-    ) -> Result<Vec<api::Mount>, String> {
-        Ok(Vec::new())
+    async fn probe_loop(
+        self: Arc<Self>,
+        key: (String, String),
+        pod: Pod,
+        c: Container,
+        id: String,
+        pod_ip: String,
+        mut probes: crate::probes::ContainerProbes,
+    ) {
+        use crate::probes::{kill_message, probe_event, run_probe, ProbeTarget};
+        loop {
+            let Some((_, due)) = probes.next_due() else {
+                return;
+            };
+            tokio::time::sleep_until(due.into()).await;
+            let current = self
+                .probes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&key)
+                .map(|p| p.container_id.clone());
+            if current.as_deref() != Some(id.as_str()) {
+                return;
+            }
+            match self.cri.container_status(&id, false).await {
+                Ok(s)
+                    if s.status.as_ref().is_some_and(|s| {
+                        s.state == api::ContainerState::ContainerRunning as i32
+                    }) => {}
+                _ => return,
+            }
+            for kind in probes.due(std::time::Instant::now()) {
+                let Some(probe) = probes.worker(kind).map(|w| w.probe().clone()) else {
+                    continue;
+                };
+                let target = ProbeTarget {
+                    pod_ip: &pod_ip,
+                    container_id: &id,
+                    cri: &self.cri,
+                    container: &c,
+                };
+                let result = run_probe(&probe, &target).await;
+                if let Some(ev) = probe_event(kind, &result) {
+                    self.events
+                        .pod(&pod, Some(&c.name), ev.type_, ev.reason, ev.message);
+                }
+                let grace = probes
+                    .worker(kind)
+                    .and_then(|w| w.termination_grace_period_seconds());
+                let Some(t) = probes.record(kind, &result, std::time::Instant::now()) else {
+                    continue;
+                };
+                if let Some(p) = self
+                    .probes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_mut(&key)
+                {
+                    p.ready = probes.readiness.as_ref().map(|w| w.success());
+                    p.started = probes.startup.as_ref().map(|w| w.success());
+                }
+                self.wake(&key.0);
+                if t.restart {
+                    let policy = pod
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.restart_policy.as_deref())
+                        .unwrap_or("Always");
+                    self.events.pod(
+                        &pod,
+                        Some(&c.name),
+                        "Normal",
+                        "Killing",
+                        kill_message(kind, &c.name, policy != "Never"),
+                    );
+                    let grace = grace
+                        .or_else(|| {
+                            pod.spec
+                                .as_ref()
+                                .and_then(|s| s.termination_grace_period_seconds)
+                        })
+                        .unwrap_or(30)
+                        .max(0) as u64;
+                    if let Err(e) = self
+                        .cri
+                        .stop_container(&id, Duration::from_secs(grace))
+                        .await
+                    {
+                        tracing::warn!(error = %e, "stopping a container that failed its probe");
+                    }
+                    self.wake(&key.0);
+                    return;
+                }
+            }
+        }
     }
-
-    /// A container was started: probes begin for it.
-    fn container_started(&self, _pod: &Pod, _c: &Container, _id: &str, _pod_ip: &str) {}
 
     /// Fills readiness and startup from the prober.
     fn probe_info(
@@ -428,7 +588,12 @@ impl Shared {
             .unwrap_or_else(|e| e.into_inner())
             .retain(|(u, _), _| u != uid);
         let dir = self.pod_dir(uid);
+        let pods_dir = self.pods_dir();
+        let uid2 = uid.to_string();
         let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = crate::volumes::teardown_pod_volumes(&pods_dir, &uid2) {
+                tracing::warn!(error = %e, "tearing down a pod's volumes");
+            }
             if let Err(e) = crate::mounts::unmount_all_under(&dir) {
                 tracing::warn!(error = %e, "unmounting a pod's volumes");
             }
@@ -695,7 +860,11 @@ async fn network_setup(
                             Some(dir) => match cni::write(
                                 dir,
                                 &cidr,
-                                &sh.config.cluster_cidr,
+                                &sh.config
+                                    .data_dir
+                                    .join("agent")
+                                    .join("cni")
+                                    .join("networks"),
                                 sh.config.masquerade,
                             ) {
                                 Ok(path) => {

@@ -23,13 +23,64 @@ pub const LABEL_POD_UID: &str = "io.kubernetes.pod.uid";
 pub const LABEL_CONTAINER_NAME: &str = "io.kubernetes.container.name";
 const ANN_RESTART_COUNT: &str = "io.kubernetes.container.restartCount";
 const ANN_TERMINATION_MESSAGE_PATH: &str = "io.kubernetes.container.terminationMessagePath";
+const ANN_TERMINATION_MESSAGE_POLICY: &str = "io.kubernetes.container.terminationMessagePolicy";
 const ANN_GRACE: &str = "io.kubernetes.pod.terminationGracePeriod";
+/// kubelet reads at most this much of a termination message file.
+const MAX_TERMINATION_MESSAGE: u64 = 4096;
+
+/// The message of an exited container, as kubelet finds it: the file mounted at its
+/// terminationMessagePath, else (FallbackToLogsOnError, failed) the end of its log.
+fn termination_message(st: &api::ContainerStatus) -> String {
+    use std::io::Read;
+    let path = st
+        .annotations
+        .get(ANN_TERMINATION_MESSAGE_PATH)
+        .cloned()
+        .unwrap_or_default();
+    if !path.is_empty() {
+        if let Some(m) = st.mounts.iter().find(|m| m.container_path == path) {
+            if let Ok(f) = std::fs::File::open(&m.host_path) {
+                let mut buf = Vec::new();
+                let _ = f.take(MAX_TERMINATION_MESSAGE).read_to_end(&mut buf);
+                if !buf.is_empty() {
+                    return String::from_utf8_lossy(&buf).into_owned();
+                }
+            }
+        }
+    }
+    let fallback = st
+        .annotations
+        .get(ANN_TERMINATION_MESSAGE_POLICY)
+        .map(String::as_str)
+        == Some("FallbackToLogsOnError");
+    if fallback && st.exit_code != 0 && !st.log_path.is_empty() {
+        if let Ok(text) = std::fs::read_to_string(&st.log_path) {
+            let lines: Vec<&str> = text
+                .lines()
+                .filter_map(|l| {
+                    let mut f = l.splitn(4, ' ');
+                    let (_, _, _, msg) = (f.next()?, f.next()?, f.next()?, f.next()?);
+                    Some(msg)
+                })
+                .collect();
+            let tail = lines[lines.len().saturating_sub(80)..].join("\n");
+            let start = tail.len().saturating_sub(2048);
+            let start = (start..tail.len())
+                .find(|i| tail.is_char_boundary(*i))
+                .unwrap_or(tail.len());
+            return tail[start..].to_string();
+        }
+    }
+    String::new()
+}
 
 /// kubelet's container restart back-off: 10 s doubling to 5 min, forgotten after 10 min.
 const BACKOFF_INITIAL: Duration = Duration::from_secs(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
 /// The image pull back-off uses the same numbers.
 const PULL_BACKOFF_INITIAL: Duration = Duration::from_secs(10);
+/// How often configMap, secret, projected and downward API volumes are rewritten.
+const VOLUME_REFRESH: Duration = Duration::from_secs(60);
 /// How often a worker looks at its pod when nothing wakes it.
 const RESYNC: Duration = Duration::from_secs(10);
 
@@ -55,6 +106,8 @@ struct Backoff {
 #[derive(Debug, Default)]
 struct PullState {
     failures: u32,
+    /// The last attempt failed and ErrImagePull was not reported yet.
+    just_failed: bool,
     retry_at: Option<Instant>,
     message: String,
 }
@@ -80,6 +133,8 @@ pub struct Worker {
     pulls: HashMap<String, PullState>,
     config_errors: HashMap<String, (String, String)>,
     reported: Option<PodStatus>,
+    volumes: Option<crate::volumes::PodVolumes>,
+    volumes_refreshed: Option<Instant>,
     created_events: HashMap<String, String>,
 }
 
@@ -159,6 +214,8 @@ impl Worker {
             pulls: HashMap::new(),
             config_errors: HashMap::new(),
             reported: None,
+            volumes: None,
+            volumes_refreshed: None,
             created_events: HashMap::new(),
         }
     }
@@ -240,6 +297,10 @@ impl Worker {
                 Err(e) if e.is_not_found() => continue,
                 Err(e) => return Err(e),
             };
+            let mut message = st.message.clone();
+            if st.state == api::ContainerState::ContainerExited as i32 && message.is_empty() {
+                message = termination_message(&st);
+            }
             let attempt = c
                 .annotations
                 .get(ANN_RESTART_COUNT)
@@ -255,7 +316,7 @@ impl Worker {
                 finished_at: st.finished_at,
                 exit_code: st.exit_code,
                 reason: st.reason,
-                message: st.message,
+                message,
                 image_ref: st.image_ref,
                 image: st.image.map(|i| i.image).unwrap_or_default(),
             });
@@ -334,6 +395,23 @@ impl Worker {
                 .insert(String::new(), ("ContainerCreating".into(), e));
             return Ok(false);
         }
+        if self.volumes.is_none() {
+            match self.sh.setup_volumes(&self.pod).await {
+                Ok(v) => {
+                    self.volumes = Some(v);
+                    self.volumes_refreshed = Some(Instant::now());
+                    self.config_errors.remove("");
+                }
+                Err(e) => {
+                    self.sh
+                        .events
+                        .pod(&self.pod, None, "Warning", "FailedMount", e.clone());
+                    self.config_errors
+                        .insert(String::new(), ("ContainerCreating".into(), String::new()));
+                    return Ok(false);
+                }
+            }
+        }
         let config = self.sh.sandbox_config(&self.pod, attempt);
         match self.sh.cri.run_pod_sandbox(config.clone(), "").await {
             Ok(id) => {
@@ -379,6 +457,17 @@ impl Worker {
             return Ok(Duration::from_secs(3600));
         }
         let sandbox_ready = self.ensure_sandbox().await?;
+        if let Some(v) = &self.volumes {
+            if self
+                .volumes_refreshed
+                .is_none_or(|t| t.elapsed() >= VOLUME_REFRESH)
+            {
+                if let Err(e) = v.refresh(&self.sh.client, &self.pod).await {
+                    tracing::debug!(pod = %self.key(), error = %e, "refreshing volumes");
+                }
+                self.volumes_refreshed = Some(Instant::now());
+            }
+        }
         let mut containers = self.runtime_containers().await?;
         let spec = self.pod.spec.clone().unwrap_or_default();
         let policy = restart_policy(&self.pod).to_string();
@@ -480,7 +569,8 @@ impl Worker {
                     .get_or_insert(waiting.clone());
             }
         }
-        for (name, pull) in &self.pulls {
+        for (name, pull) in self.pulls.iter_mut() {
+            let just_failed = std::mem::take(&mut pull.just_failed);
             if let Some(at) = pull.retry_at {
                 if pull.failures > 0 {
                     let wait = at.saturating_duration_since(Instant::now());
@@ -495,7 +585,7 @@ impl Worker {
                             .find(|c| &c.name == name)
                             .and_then(|c| c.image.clone())
                             .unwrap_or_default();
-                        if wait.is_zero() {
+                        if just_failed || wait.is_zero() {
                             ("ErrImagePull".into(), pull.message.clone())
                         } else {
                             (
@@ -596,7 +686,7 @@ impl Worker {
         }
         let config = match self
             .sh
-            .container_config(&self.pod, c, attempt, &self.pod_ip)
+            .container_config(&self.pod, c, attempt, &self.pod_ip, self.volumes.as_ref())
             .await
         {
             Ok(config) => config,
@@ -812,6 +902,7 @@ impl Worker {
                 );
                 let p = self.pulls.entry(c.name.clone()).or_default();
                 p.failures += 1;
+                p.just_failed = true;
                 let delay = (PULL_BACKOFF_INITIAL
                     * 2u32.saturating_pow(p.failures.saturating_sub(1).min(5)))
                 .min(BACKOFF_MAX);
@@ -1060,6 +1151,12 @@ pub fn container_labels(
             c.termination_message_path
                 .clone()
                 .unwrap_or_else(|| "/dev/termination-log".into()),
+        ),
+        (
+            ANN_TERMINATION_MESSAGE_POLICY.to_string(),
+            c.termination_message_policy
+                .clone()
+                .unwrap_or_else(|| "File".into()),
         ),
         (ANN_GRACE.to_string(), grace_period(pod).to_string()),
     ]);

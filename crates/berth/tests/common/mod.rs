@@ -382,3 +382,4 @@ impl Drop for Watch {
         let _ = self.child.wait();
     }
 }
+pub mod node;

@@ -1,0 +1,520 @@
+//! The node agent on a real containerd: pods run, crash, restart with back-off, get
+//! OOM-killed, probe, read their environment, survive an agent kill -9, pull from a
+//! local registry. Each test runs a whole `berth server` (control plane + agent) inside
+//! a network namespace it creates (see common/node.rs). Needs root, containerd, runc and
+//! the CNI plugins (scripts/test.sh installs them).
+
+mod common;
+
+use std::time::Duration;
+
+use common::node::{busybox_archive, node_tests_possible, NodeServer};
+use common::{eventually, KUBECTL_OLD};
+use serde_json::Value;
+
+const IMAGE: &str = "berth-test/busybox:1";
+
+fn node() -> Option<(NodeServer, tempfile::TempDir)> {
+    if !node_tests_possible() {
+        eprintln!("skipping: node tests need root, containerd and the CNI plugins");
+        return None;
+    }
+    let node = NodeServer::start(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = busybox_archive(tmp.path(), IMAGE);
+    node.import(&archive);
+    Some((node, tmp))
+}
+
+fn pod(name: &str, policy: &str, script: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  restartPolicy: {policy}
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: main
+    image: {IMAGE}
+    command: ["sh", "-c", {script:?}]
+"#
+    )
+}
+
+fn get(node: &NodeServer, name: &str) -> Value {
+    node.kj(&["get", "pod", name])
+}
+
+fn status_column(node: &NodeServer, name: &str) -> String {
+    let out = node.k(&["get", "pod", name, "--no-headers"]);
+    out.split_whitespace()
+        .nth(2)
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn pods_run_complete_fail_and_crash_loop() {
+    let Some((node, _tmp)) = node() else { return };
+    node.apply(&pod(
+        "web",
+        "Always",
+        "echo hello > /tmp/index.html; exec httpd -f -p 8080 -h /tmp",
+    ));
+    node.apply(&pod(
+        "done",
+        "Never",
+        "echo finished > /dev/termination-log",
+    ));
+    node.apply(&pod("fails", "Never", "exit 3"));
+    node.apply(&pod("crash", "Always", "echo crashing; exit 2"));
+
+    assert!(
+        eventually(60, || status_column(&node, "web") == "Running"),
+        "{}",
+        node.k(&["describe", "pod", "web"])
+    );
+    let web = get(&node, "web");
+    let ip = web["status"]["podIP"].as_str().unwrap().to_string();
+    assert!(ip.starts_with("10.244."), "pod IP {ip}");
+    assert_eq!(web["status"]["hostIP"], node.node_ip.as_str());
+    assert_eq!(web["status"]["qosClass"], "BestEffort");
+    let cs = &web["status"]["containerStatuses"][0];
+    assert_eq!(cs["ready"], true);
+    assert_eq!(cs["image"], "docker.io/berth-test/busybox:1");
+    assert!(cs["containerID"]
+        .as_str()
+        .unwrap()
+        .starts_with("containerd://"));
+    assert!(cs["imageID"].as_str().unwrap().contains("sha256:"));
+    // The pod answers on its IP from the node.
+    let o = node
+        .in_ns("/bin/busybox")
+        .args(["wget", "-qO-", &format!("http://{ip}:8080/index.html")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "hello",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // kubectl 1.27 sees the same.
+    let old = node.k_with(KUBECTL_OLD, &["get", "pods", "-o", "wide"]);
+    assert!(old.contains(&ip), "{old}");
+
+    assert!(eventually(60, || status_column(&node, "done") == "Completed"));
+    let done = get(&node, "done");
+    assert_eq!(done["status"]["phase"], "Succeeded");
+    let t = &done["status"]["containerStatuses"][0]["state"]["terminated"];
+    assert_eq!(t["exitCode"], 0);
+    assert_eq!(t["reason"], "Completed");
+    assert_eq!(t["message"], "finished\n");
+
+    assert!(eventually(60, || status_column(&node, "fails") == "Error"));
+    let fails = get(&node, "fails");
+    assert_eq!(fails["status"]["phase"], "Failed");
+    assert_eq!(
+        fails["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"],
+        3
+    );
+
+    // Crash loop: CrashLoopBackOff with a growing back-off, restarts counted, the last
+    // exit in lastState.
+    assert!(
+        eventually(60, || status_column(&node, "crash") == "CrashLoopBackOff"),
+        "{}",
+        node.k(&["describe", "pod", "crash"])
+    );
+    let crash = get(&node, "crash");
+    let cs = &crash["status"]["containerStatuses"][0];
+    assert_eq!(cs["lastState"]["terminated"]["exitCode"], 2);
+    assert_eq!(cs["lastState"]["terminated"]["reason"], "Error");
+    let msg = cs["state"]["waiting"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.starts_with("back-off 10s restarting failed container=main pod=crash_default("),
+        "{msg}"
+    );
+    assert_eq!(crash["status"]["phase"], "Running");
+    assert!(
+        eventually(90, || {
+            let c = get(&node, "crash");
+            c["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("back-off 20s"))
+        }),
+        "the back-off did not grow: {}",
+        node.k(&["describe", "pod", "crash"])
+    );
+    let restarts = get(&node, "crash")["status"]["containerStatuses"][0]["restartCount"]
+        .as_i64()
+        .unwrap();
+    assert!(restarts >= 2, "restartCount {restarts}");
+    let events = node.k(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=crash",
+    ]);
+    assert!(
+        events.contains("BackOff") || events.contains("Started"),
+        "{events}"
+    );
+
+    // Deleting a pod stops its containers and removes it.
+    node.k(&["delete", "pod", "web", "--wait=true"]);
+    let o = node.kubectl(common::KUBECTL_NEW, &["get", "pod", "web"]);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn memory_limit_ends_a_hog_as_oom_killed() {
+    let Some((node, _tmp)) = node() else { return };
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: hog
+spec:
+  restartPolicy: Never
+  containers:
+  - name: hog
+    image: {IMAGE}
+    command: ["dd", "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1"]
+    resources:
+      limits:
+        memory: 32Mi
+"#
+    ));
+    assert!(
+        eventually(60, || status_column(&node, "hog") == "OOMKilled"),
+        "{}",
+        node.k(&["describe", "pod", "hog"])
+    );
+    let hog = get(&node, "hog");
+    assert_eq!(hog["status"]["qosClass"], "Burstable");
+    let t = &hog["status"]["containerStatuses"][0]["state"]["terminated"];
+    assert_eq!(t["reason"], "OOMKilled");
+    assert_eq!(t["exitCode"], 137);
+}
+
+#[test]
+fn environment_from_values_fields_configmaps_and_secrets() {
+    let Some((node, _tmp)) = node() else { return };
+    node.k(&[
+        "create",
+        "configmap",
+        "settings",
+        "--from-literal=color=blue",
+        "--from-literal=size=L",
+    ]);
+    node.k(&[
+        "create",
+        "secret",
+        "generic",
+        "creds",
+        "--from-literal=password=s3cr3t",
+    ]);
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: envpod
+  labels:
+    app: envtest
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: {IMAGE}
+    command: ["sh", "-c", "echo $GREETING $COLOR $PASSWORD $MY_POD $MY_NS $MY_IP $size $EXPANDED > /dev/termination-log"]
+    env:
+    - name: GREETING
+      value: hi
+    - name: COLOR
+      valueFrom:
+        configMapKeyRef: {{name: settings, key: color}}
+    - name: PASSWORD
+      valueFrom:
+        secretKeyRef: {{name: creds, key: password}}
+    - name: MY_POD
+      valueFrom:
+        fieldRef: {{fieldPath: metadata.name}}
+    - name: MY_NS
+      valueFrom:
+        fieldRef: {{fieldPath: metadata.namespace}}
+    - name: MY_IP
+      valueFrom:
+        fieldRef: {{fieldPath: status.podIP}}
+    - name: EXPANDED
+      value: "$(GREETING)-there"
+    envFrom:
+    - configMapRef: {{name: settings}}
+"#
+    ));
+    assert!(
+        eventually(60, || status_column(&node, "envpod") == "Completed"),
+        "{}",
+        node.k(&["describe", "pod", "envpod"])
+    );
+    let p = get(&node, "envpod");
+    let ip = p["status"]["podIP"].as_str().unwrap();
+    let msg = p["status"]["containerStatuses"][0]["state"]["terminated"]["message"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        msg.trim(),
+        format!("hi blue s3cr3t envpod default {ip} L hi-there")
+    );
+
+    // Volumes: a config map and a secret as files, the service account's token, CA and
+    // namespace where in-cluster clients look for them.
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: volpod
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: {IMAGE}
+    command: ["sh", "-c", "{{ cat /etc/config/color /etc/secret/password /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; test -s /var/run/secrets/kubernetes.io/serviceaccount/token && echo token; grep -q CERTIFICATE /var/run/secrets/kubernetes.io/serviceaccount/ca.crt && echo ca; echo scratch > /scratch/f && cat /scratch/f; }} > /dev/termination-log"]
+    volumeMounts:
+    - {{name: config, mountPath: /etc/config}}
+    - {{name: secret, mountPath: /etc/secret}}
+    - {{name: scratch, mountPath: /scratch}}
+  volumes:
+  - name: config
+    configMap: {{name: settings}}
+  - name: secret
+    secret: {{secretName: creds}}
+  - name: scratch
+    emptyDir: {{medium: Memory}}
+"#
+    ));
+    assert!(
+        eventually(60, || status_column(&node, "volpod") == "Completed"),
+        "{}",
+        node.k(&["describe", "pod", "volpod"])
+    );
+    let p = get(&node, "volpod");
+    let msg = p["status"]["containerStatuses"][0]["state"]["terminated"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(msg, "blues3cr3tdefault\ntoken\nca\nscratch\n");
+
+    // The service-account token authenticates a client inside the pod (kubectl in-cluster).
+    let kubectl_image = "berth-test/kubectl:1";
+    let tar = _tmp.path().join("kubectl.tar");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args([
+            "image",
+            "build",
+            "-t",
+            kubectl_image,
+            "--from-binary",
+            &format!("{}:/kubectl", common::KUBECTL_NEW),
+            "-o",
+        ])
+        .arg(&tar)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    node.import(&tar);
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: incluster
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: {kubectl_image}
+    command: ["/kubectl", "get", "pods"]
+    terminationMessagePolicy: FallbackToLogsOnError
+    env:
+    - {{name: KUBERNETES_SERVICE_HOST, value: "{ip}"}}
+    - {{name: KUBERNETES_SERVICE_PORT, value: "6443"}}
+"#,
+        ip = node.node_ip
+    ));
+    assert!(
+        eventually(90, || status_column(&node, "incluster") == "Error"),
+        "{}",
+        node.k(&["describe", "pod", "incluster"])
+    );
+    let p = get(&node, "incluster");
+    let msg = p["status"]["containerStatuses"][0]["state"]["terminated"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        msg.contains(
+            "User \"system:serviceaccount:default:default\" cannot list resource \"pods\""
+        ),
+        "the in-cluster client was not authenticated as the service account: {msg}"
+    );
+
+    // A missing config map: CreateContainerConfigError, worded as kubelet.
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: missing
+spec:
+  containers:
+  - name: main
+    image: {IMAGE}
+    command: ["sleep", "3600"]
+    env:
+    - name: X
+      valueFrom:
+        configMapKeyRef: {{name: nope, key: k}}
+"#
+    ));
+    assert!(eventually(60, || status_column(&node, "missing")
+        == "CreateContainerConfigError"));
+    let m = get(&node, "missing");
+    assert_eq!(
+        m["status"]["containerStatuses"][0]["state"]["waiting"]["message"],
+        "configmap \"nope\" not found"
+    );
+}
+
+#[test]
+fn probes_restart_and_gate_readiness() {
+    let Some((node, _tmp)) = node() else { return };
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: probed
+spec:
+  containers:
+  - name: live
+    image: {IMAGE}
+    command: ["sh", "-c", "touch /tmp/healthy; sleep 4; rm /tmp/healthy; sleep 3600"]
+    livenessProbe:
+      exec: {{command: ["cat", "/tmp/healthy"]}}
+      periodSeconds: 1
+      failureThreshold: 2
+    terminationMessagePath: /dev/termination-log
+  - name: ready
+    image: {IMAGE}
+    command: ["sh", "-c", "sleep 6; touch /tmp/ready; exec httpd -f -p 8081 -h /tmp"]
+    readinessProbe:
+      httpGet: {{path: /ready, port: 8081}}
+      periodSeconds: 1
+"#
+    ));
+    assert!(eventually(60, || get(&node, "probed")["status"]["phase"] == "Running"));
+    // Not ready while the readiness probe fails, then ready.
+    let p = get(&node, "probed");
+    let ready_cond = |p: &Value| {
+        p["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "Ready")
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(ready_cond(&p), "False");
+    assert!(eventually(60, || {
+        let p = get(&node, "probed");
+        p["status"]["containerStatuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "ready" && c["ready"] == true)
+    }));
+    // The liveness probe fails after 4 s: the container is restarted.
+    assert!(
+        eventually(90, || {
+            let p = get(&node, "probed");
+            p["status"]["containerStatuses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["name"] == "live" && c["restartCount"].as_i64() >= Some(1))
+        }),
+        "{}",
+        node.k(&["describe", "pod", "probed"])
+    );
+    let events = node.k(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=probed",
+    ]);
+    assert!(events.contains("Liveness probe failed"), "{events}");
+    assert!(
+        events.contains("failed liveness probe, will be restarted"),
+        "{events}"
+    );
+}
+
+#[test]
+fn agent_kill9_and_restart_keeps_containers() {
+    let Some((mut node, _tmp)) = node() else {
+        return;
+    };
+    node.apply(&pod("keeper", "Always", "sleep 3600"));
+    assert!(eventually(60, || status_column(&node, "keeper") == "Running"));
+    let before = get(&node, "keeper")["status"]["containerStatuses"][0].clone();
+    node.restart();
+    // After the restart the agent adopts the running container: same ID, no restart.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(eventually(30, || status_column(&node, "keeper") == "Running"));
+    let after = get(&node, "keeper")["status"]["containerStatuses"][0].clone();
+    assert_eq!(after["containerID"], before["containerID"]);
+    assert_eq!(after["restartCount"], 0);
+    assert_eq!(
+        after["state"]["running"]["startedAt"],
+        before["state"]["running"]["startedAt"]
+    );
+}
+
+#[test]
+fn bad_image_gives_err_image_pull_then_back_off() {
+    let Some((node, _tmp)) = node() else { return };
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: badimage
+spec:
+  containers:
+  - name: main
+    image: berth-test/does-not-exist:1
+"#
+    ));
+    let mut seen = std::collections::BTreeSet::new();
+    assert!(
+        eventually(60, || {
+            seen.insert(status_column(&node, "badimage"));
+            seen.contains("ErrImagePull") && seen.contains("ImagePullBackOff")
+        }),
+        "statuses seen: {seen:?}"
+    );
+    let events = node.k(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=badimage",
+    ]);
+    assert!(
+        events.contains("Failed to pull image \"berth-test/does-not-exist:1\""),
+        "{events}"
+    );
+}
