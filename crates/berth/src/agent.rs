@@ -100,14 +100,46 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     let kubeconfig = kube::config::Kubeconfig::read_from(&args.kubeconfig)
         .with_context(|| format!("reading {}", args.kubeconfig.display()))?;
     let options = kube::config::KubeConfigOptions::default();
+    let ca_pem = cluster_ca(&kubeconfig)?;
     let client_config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .context("loading the kubeconfig")?;
     let client = kube::Client::try_from(client_config).context("making an API client")?;
-    let config = config(&args.node, &args.data_dir, &args.cluster_cidr, false)?;
+    let mut config = config(&args.node, &args.data_dir, &args.cluster_cidr, false)?;
+    config.client_ca_pem = Some(ca_pem);
     let agent = start(client, config).await?;
     println!("berth agent is running");
     crate::shutdown_signal().await;
     agent.stop().await;
     Ok(())
+}
+
+/// The cluster CA of the kubeconfig's current context: it signs the API server's client
+/// certificate, which the agent's HTTPS server accepts.
+fn cluster_ca(kubeconfig: &kube::config::Kubeconfig) -> anyhow::Result<String> {
+    use base64::Engine as _;
+    let context_name = kubeconfig.current_context.clone().unwrap_or_default();
+    let cluster_name = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context_name)
+        .and_then(|c| c.context.as_ref())
+        .map(|c| c.cluster.clone())
+        .context("the kubeconfig has no current context")?;
+    let cluster = kubeconfig
+        .clusters
+        .iter()
+        .find(|c| c.name == cluster_name)
+        .and_then(|c| c.cluster.as_ref())
+        .with_context(|| format!("the kubeconfig has no cluster {cluster_name:?}"))?;
+    if let Some(data) = &cluster.certificate_authority_data {
+        let pem = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .context("certificate-authority-data is not base64")?;
+        return String::from_utf8(pem).context("certificate-authority-data is not PEM");
+    }
+    if let Some(path) = &cluster.certificate_authority {
+        return std::fs::read_to_string(path).with_context(|| format!("reading {path}"));
+    }
+    anyhow::bail!("the kubeconfig's cluster {cluster_name:?} has no certificate authority")
 }

@@ -256,7 +256,9 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
             );
             tokio::spawn(berth_scheduler::run(sc, scheduler_options));
         }
-        if let Some(agent_config) = agent_config {
+        if let Some(mut agent_config) = agent_config {
+            agent_config.client_ca_pem =
+                std::fs::read_to_string(agent_config.data_dir.join("pki").join("ca.crt")).ok();
             let client = berth_apiserver::client::local_client(
                 s.state.clone(),
                 berth_apiserver::client::component_user(&format!(

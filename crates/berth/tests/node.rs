@@ -101,6 +101,64 @@ fn pods_run_complete_fail_and_crash_loop() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // logs, exec (exit codes, stdin) and port-forward through the API server to the
+    // agent, with the newest and the oldest kubectl.
+    for (i, bin) in [common::KUBECTL_NEW, KUBECTL_OLD].into_iter().enumerate() {
+        assert_eq!(
+            node.k_with(bin, &["exec", "web", "--", "cat", "/tmp/index.html"]),
+            "hello\n"
+        );
+        let o = node.kubectl(
+            bin,
+            &[
+                "exec",
+                "web",
+                "--",
+                "sh",
+                "-c",
+                "echo out; echo err >&2; exit 3",
+            ],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "out\n");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("err"));
+        let port = 18080 + i as u16;
+        let mut pf = node
+            .in_ns(bin)
+            .args(["port-forward", "pod/web", &format!("{port}:8080")])
+            .env("KUBECONFIG", &node.kubeconfig)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Keep reading its stdout: kubectl writes a line per connection.
+        let mut out = std::io::BufReader::new(pf.stdout.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+        assert!(line.contains("Forwarding from"), "{line}");
+        let o = node
+            .in_ns("/bin/busybox")
+            .args([
+                "wget",
+                "-qO-",
+                &format!("http://127.0.0.1:{port}/index.html"),
+            ])
+            .output()
+            .unwrap();
+        let _ = pf.kill();
+        let _ = pf.wait();
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            "hello\n",
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
     // kubectl 1.27 sees the same.
     let old = node.k_with(KUBECTL_OLD, &["get", "pods", "-o", "wide"]);
     assert!(old.contains(&ip), "{old}");
@@ -155,6 +213,12 @@ fn pods_run_complete_fail_and_crash_loop() {
         .as_i64()
         .unwrap();
     assert!(restarts >= 2, "restartCount {restarts}");
+    for bin in [common::KUBECTL_NEW, KUBECTL_OLD] {
+        assert!(node.k_with(bin, &["logs", "crash"]).contains("crashing"));
+        assert!(node
+            .k_with(bin, &["logs", "crash", "--previous", "--timestamps"])
+            .contains("Z crashing"));
+    }
     let events = node.k(&[
         "get",
         "events",

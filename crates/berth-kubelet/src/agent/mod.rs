@@ -7,6 +7,7 @@
 //! conflist), `agent/pods/<uid>/` (etc-hosts, termination-message files, volumes) and
 //! `agent/pod-logs/<ns>_<pod>_<uid>/<container>/<restart>.log`.
 
+pub mod backend;
 pub mod cni;
 pub mod events;
 pub mod node;
@@ -56,6 +57,9 @@ pub struct AgentConfig {
     pub masquerade: bool,
     /// Label the node as a control-plane node.
     pub control_plane: bool,
+    /// CA (PEM) that signs the API server's client certificate; the agent's HTTPS
+    /// server accepts only clients it signed. None: no server (no logs/exec/port-forward).
+    pub client_ca_pem: Option<String>,
 }
 
 impl AgentConfig {
@@ -74,6 +78,7 @@ impl AgentConfig {
             cluster_cidr: "10.244.0.0/16".into(),
             masquerade: true,
             control_plane: false,
+            client_ca_pem: None,
         }
     }
 }
@@ -609,7 +614,16 @@ impl Shared {
         };
         let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((tx, _)) = workers.get(&uid) {
-            let _ = tx.send(PodUpdate::Pod(Box::new(pod)));
+            // Like kubelet's pod config: a change of status (often our own write) alone
+            // does not wake the worker; the newest object is kept for it either way.
+            tx.send_if_modified(|cur| {
+                let significant = match cur {
+                    PodUpdate::Pod(old) => spec_changed(old, &pod),
+                    PodUpdate::Gone => true,
+                };
+                *cur = PodUpdate::Pod(Box::new(pod));
+                significant
+            });
             return;
         }
         let (tx, rx) = watch::channel(PodUpdate::Pod(Box::new(pod.clone())));
@@ -648,6 +662,18 @@ impl Shared {
             .cloned()
             .collect()
     }
+}
+
+/// Whether a pod changed in more than its status (and bookkeeping metadata).
+fn spec_changed(old: &Pod, new: &Pod) -> bool {
+    let strip = |p: &Pod| {
+        let mut p = p.clone();
+        p.status = None;
+        p.metadata.resource_version = None;
+        p.metadata.managed_fields = None;
+        p
+    };
+    strip(old) != strip(new)
 }
 
 /// resolv.conf settings that only carry the pod's dnsConfig on top of the node's.
@@ -817,6 +843,26 @@ impl Agent {
         )));
         tasks.push(tokio::spawn(watch_pods(shared.clone())));
         tasks.push(tokio::spawn(relist(shared.clone())));
+        if let Some(ca) = config.client_ca_pem.clone() {
+            let listener =
+                tokio::net::TcpListener::bind((std::net::Ipv4Addr::UNSPECIFIED, config.port))
+                    .await
+                    .map_err(|e| {
+                        AgentError::Other(format!("listening on port {}: {e}", config.port))
+                    })?;
+            let tls =
+                crate::server::self_signed_cert(&config.node_name, &[node_ip]).map_err(|e| {
+                    AgentError::Other(format!("making the agent's serving certificate: {e}"))
+                })?;
+            let backend = Arc::new(backend::AgentBackend(shared.clone()));
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) =
+                    crate::server::serve(listener, tls, &ca, backend, std::future::pending()).await
+                {
+                    tracing::error!(error = %e, "the agent's HTTPS server stopped");
+                }
+            }));
+        }
         Ok(Agent {
             shared,
             runtime: Some(runtime),

@@ -958,6 +958,12 @@ impl Worker {
             qos_class: qos,
             now: Timestamp::now(),
         });
+        // The newest status the API server has (updates of status alone do not wake us).
+        if let PodUpdate::Pod(p) = &*self.rx.borrow() {
+            if p.metadata.uid == self.pod.metadata.uid {
+                self.pod.status = p.status.clone();
+            }
+        }
         let current = self.pod.status.clone().unwrap_or_default();
         if !status::differs(&current, &new) {
             self.reported = Some(new);
