@@ -552,7 +552,7 @@ fn agent_kill9_and_restart_keeps_containers() {
 #[test]
 fn bad_image_gives_err_image_pull_then_back_off() {
     let Some((node, _tmp)) = node() else { return };
-    node.apply(&format!(
+    node.apply(
         r#"apiVersion: v1
 kind: Pod
 metadata:
@@ -561,8 +561,8 @@ spec:
   containers:
   - name: main
     image: berth-test/does-not-exist:1
-"#
-    ));
+"#,
+    );
     let mut seen = std::collections::BTreeSet::new();
     assert!(
         eventually(60, || {
@@ -581,4 +581,112 @@ spec:
         events.contains("Failed to pull image \"berth-test/does-not-exist:1\""),
         "{events}"
     );
+}
+
+#[test]
+fn image_pulled_from_a_local_registry_mirror() {
+    if !node_tests_possible() || !std::path::Path::new("/usr/bin/docker-registry").exists() {
+        eprintln!("skipping: needs root, containerd, the CNI plugins and docker-registry");
+        return;
+    }
+    // The registry listens on the node's own loopback (inside its network namespace).
+    let node = NodeServer::start(&["--registry-mirror", "http://127.0.0.1:5000"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("registry.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:5000\n",
+            tmp.path().join("registry").display()
+        ),
+    )
+    .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _registry = Kill(
+        node.in_ns("/usr/bin/docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let archive = busybox_archive(tmp.path(), "mirrored/busybox:2");
+    assert!(eventually(30, || {
+        node.in_ns(env!("CARGO_BIN_EXE_berth"))
+            .args(["image", "push"])
+            .arg(&archive)
+            .args(["127.0.0.1:5000/mirrored/busybox:2", "--plain-http"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }));
+    // `image: mirrored/busybox:2` means docker.io/mirrored/busybox:2; the mirror serves it.
+    node.apply(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: mirrored
+spec:
+  containers:
+  - name: main
+    image: mirrored/busybox:2
+    command: ["sleep", "3600"]
+"#,
+    );
+    assert!(
+        eventually(60, || status_column(&node, "mirrored") == "Running"),
+        "{}",
+        node.k(&["describe", "pod", "mirrored"])
+    );
+    let events = node.k(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=mirrored",
+    ]);
+    assert!(
+        events.contains("Successfully pulled image \"mirrored/busybox:2\""),
+        "{events}"
+    );
+}
+
+#[test]
+fn containerd_dying_is_survived() {
+    let Some((node, _tmp)) = node() else { return };
+    node.apply(&pod("survivor", "Always", "sleep 3600"));
+    assert!(eventually(60, || status_column(&node, "survivor") == "Running"));
+    let before = get(&node, "survivor")["status"]["containerStatuses"][0]["containerID"].clone();
+    let pid_file = node.data_dir().join("agent/containerd/containerd.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    // The agent starts containerd again; the pod's container was never touched.
+    assert!(eventually(60, || {
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .is_some_and(|p| p != pid)
+    }));
+    node.apply(&pod("after", "Always", "sleep 3600"));
+    assert!(
+        eventually(60, || status_column(&node, "after") == "Running"),
+        "{}",
+        node.k(&["describe", "pod", "after"])
+    );
+    let now = get(&node, "survivor");
+    assert_eq!(now["status"]["containerStatuses"][0]["containerID"], before);
+    assert_eq!(now["status"]["containerStatuses"][0]["restartCount"], 0);
 }

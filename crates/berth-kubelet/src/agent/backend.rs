@@ -71,7 +71,7 @@ impl NodeBackend for AgentBackend {
             .list_containers(Some(filter))
             .await
             .map_err(|e| StreamError::internal(e.to_string()))?;
-        list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        list.sort_by_key(|s| std::cmp::Reverse(s.created_at));
         let Some(latest) = list.first() else {
             return Err(StreamError::bad_request(format!(
                 "container \"{container}\" in pod \"{pod}\" is waiting to start: ContainerCreating"

@@ -14,11 +14,14 @@ use serde_json::json;
 /// Repeats of the same event within this window bump its count.
 const AGGREGATE_WINDOW: Duration = Duration::from_secs(600);
 
+/// An event's identity for aggregation: pod UID, field path, reason, message.
+type EventKey = (String, String, String, String);
+
 /// Records events for one node.
 pub struct Recorder {
     client: kube::Client,
     node: String,
-    seen: Mutex<HashMap<(String, String, String, String), (String, i32, Instant)>>,
+    seen: Mutex<HashMap<EventKey, (String, i32, Instant)>>,
 }
 
 impl Recorder {

@@ -102,6 +102,9 @@ pub struct ProbeStatus {
     pub started: Option<bool>,
 }
 
+/// A running worker: its update channel and its wake-up.
+type WorkerHandle = (watch::Sender<PodUpdate>, Arc<Notify>);
+
 /// What workers share.
 pub struct Shared {
     pub client: kube::Client,
@@ -112,7 +115,7 @@ pub struct Shared {
     pub events: events::Recorder,
     pub probes: Mutex<HashMap<(String, String), ProbeStatus>>,
     /// Running workers by pod UID: their update channel and wake-up.
-    workers: Mutex<HashMap<String, (watch::Sender<PodUpdate>, Arc<Notify>)>>,
+    workers: Mutex<HashMap<String, WorkerHandle>>,
 }
 
 impl Shared {
@@ -833,7 +836,7 @@ impl Agent {
         tasks.push(tokio::spawn(node::heartbeat(
             client.clone(),
             config.control_plane,
-            move || facts_hb(),
+            facts_hb,
         )));
         let _ = registered;
         tasks.push(tokio::spawn(network_setup(
@@ -843,6 +846,7 @@ impl Agent {
         )));
         tasks.push(tokio::spawn(watch_pods(shared.clone())));
         tasks.push(tokio::spawn(relist(shared.clone())));
+        tasks.push(tokio::spawn(rotate_logs(shared.clone())));
         if let Some(ca) = config.client_ca_pem.clone() {
             let listener =
                 tokio::net::TcpListener::bind((std::net::Ipv4Addr::UNSPECIFIED, config.port))
@@ -1031,6 +1035,47 @@ async fn remove_orphans(sh: &Arc<Shared>, pods: &HashSet<String>) {
         tracing::info!(pod_uid = %uid, "removing the sandbox of a pod that no longer exists");
         sh.update(pod);
         sh.gone(&uid);
+    }
+}
+
+/// kubelet's container log manager: every 10 s, rotates the logs of running containers
+/// that passed 10 MiB, keeping 5 files.
+async fn rotate_logs(sh: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let filter = api::ContainerFilter {
+            state: Some(api::ContainerStateValue {
+                state: api::ContainerState::ContainerRunning as i32,
+            }),
+            ..Default::default()
+        };
+        let Ok(containers) = sh.cri.list_containers(Some(filter)).await else {
+            continue;
+        };
+        for c in containers
+            .iter()
+            .filter(|c| c.labels.contains_key(worker::LABEL_POD_UID))
+        {
+            let Ok(st) = sh.cri.container_status(&c.id, false).await else {
+                continue;
+            };
+            let Some(path) = st.status.map(|s| s.log_path).filter(|p| !p.is_empty()) else {
+                continue;
+            };
+            if let Err(e) = crate::logs::rotate_if_needed(
+                &sh.cri,
+                &c.id,
+                Path::new(&path),
+                crate::logs::DEFAULT_MAX_SIZE,
+                crate::logs::DEFAULT_MAX_FILES,
+            )
+            .await
+            {
+                tracing::warn!(container = %c.id, error = %e, "rotating a container log");
+            }
+        }
     }
 }
 

@@ -338,7 +338,7 @@ impl Worker {
             ..Default::default()
         };
         let mut list = self.sh.cri.list_pod_sandbox(Some(filter)).await?;
-        list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        list.sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(list)
     }
 
