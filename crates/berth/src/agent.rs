@@ -104,6 +104,12 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     let client_config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .context("loading the kubeconfig")?;
+    let mut client_config = client_config;
+    if client_config.proxy_url.is_some()
+        && no_proxy_covers(client_config.cluster_url.host().unwrap_or_default())
+    {
+        client_config.proxy_url = None;
+    }
     let client = kube::Client::try_from(client_config).context("making an API client")?;
     let mut config = config(&args.node, &args.data_dir, &args.cluster_cidr, false)?;
     config.client_ca_pem = Some(ca_pem);
@@ -142,4 +148,20 @@ fn cluster_ca(kubeconfig: &kube::config::Kubeconfig) -> anyhow::Result<String> {
         return std::fs::read_to_string(path).with_context(|| format!("reading {path}"));
     }
     anyhow::bail!("the kubeconfig's cluster {cluster_name:?} has no certificate authority")
+}
+
+/// Whether NO_PROXY (or no_proxy) names `host`: exactly, as a domain suffix, or `*`.
+fn no_proxy_covers(host: &str) -> bool {
+    let list = std::env::var("NO_PROXY")
+        .or_else(|_| std::env::var("no_proxy"))
+        .unwrap_or_default();
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|e| {
+            e == "*" || e == host || {
+                let suffix = e.trim_start_matches('.');
+                host.ends_with(&format!(".{suffix}"))
+            }
+        })
 }

@@ -690,3 +690,101 @@ fn containerd_dying_is_survived() {
     assert_eq!(now["status"]["containerStatuses"][0]["containerID"], before);
     assert_eq!(now["status"]["containerStatuses"][0]["restartCount"], 0);
 }
+
+#[test]
+fn berth_agent_joins_with_a_kubeconfig() {
+    if !node_tests_possible() {
+        eprintln!("skipping: node tests need root, containerd and the CNI plugins");
+        return;
+    }
+    let node = NodeServer::start(&["--disable-agent"]);
+    let agent_dir = node.data_dir().join("a");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _agent = Kill(
+        node.in_ns(env!("CARGO_BIN_EXE_berth"))
+            .args(["agent", "--kubeconfig"])
+            .arg(&node.kubeconfig)
+            .arg("--data-dir")
+            .arg(&agent_dir)
+            .args([
+                "--node-name",
+                "worker-1",
+                "--node-ip",
+                &node.node_ip,
+                "--kubelet-port",
+                "10251",
+            ])
+            .env("HTTPS_PROXY", "http://127.0.0.1:9")
+            .env("HTTP_PROXY", "http://127.0.0.1:9")
+            .env("NO_PROXY", format!("127.0.0.1,localhost,{}", node.node_ip))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(
+        eventually(60, || {
+            let o = node.kubectl(
+                common::KUBECTL_NEW,
+                &[
+                    "get",
+                    "node",
+                    "worker-1",
+                    "-o",
+                    "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+                ],
+            );
+            String::from_utf8_lossy(&o.stdout) == "True"
+        }),
+        "worker-1 did not become Ready"
+    );
+    let n = node.kj(&["get", "node", "worker-1"]);
+    assert_eq!(
+        n["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"],
+        10251
+    );
+    assert!(n["metadata"]["labels"]
+        .get("node-role.kubernetes.io/control-plane")
+        .is_none());
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = busybox_archive(tmp.path(), IMAGE);
+    let o = node
+        .in_ns(env!("CARGO_BIN_EXE_berth"))
+        .args(["image", "import", "--data-dir"])
+        .arg(&agent_dir)
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    node.k(&[
+        "create",
+        "deployment",
+        "pingpong",
+        &format!("--image={IMAGE}"),
+        "--",
+        "sh",
+        "-c",
+        "while true; do echo pong; sleep 1; done",
+    ]);
+    assert!(
+        eventually(60, || node
+            .k(&["get", "pods", "-l", "app=pingpong", "--no-headers"])
+            .contains("Running")),
+        "{}",
+        node.k(&["describe", "pods", "-l", "app=pingpong"])
+    );
+    assert!(eventually(20, || node
+        .k(&["logs", "deploy/pingpong", "--tail=1"])
+        .contains("pong")));
+    node.k(&["scale", "deploy/pingpong", "--replicas=3"]);
+    assert!(eventually(60, || {
+        let out = node.k(&["get", "pods", "-l", "app=pingpong", "--no-headers"]);
+        out.lines().filter(|l| l.contains("Running")).count() == 3
+    }));
+}

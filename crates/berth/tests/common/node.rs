@@ -212,6 +212,9 @@ impl NodeServer {
         self.child = Some(child);
         rx.recv_timeout(Duration::from_secs(60))
             .expect("berth server did not become ready");
+        if self.extra.iter().any(|a| a == "--disable-agent") {
+            return;
+        }
         let name = self.name.clone();
         assert!(
             eventually(60, || {
