@@ -788,3 +788,85 @@ fn berth_agent_joins_with_a_kubeconfig() {
         out.lines().filter(|l| l.contains("Running")).count() == 3
     }));
 }
+
+#[test]
+fn lifecycle_hooks_host_path_attach_and_run_as_non_root() {
+    let Some((node, tmp)) = node() else { return };
+    let host_dir = tmp.path().join("hostdir");
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: hooks
+spec:
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: main
+    image: {IMAGE}
+    command: ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.3; done"]
+    lifecycle:
+      postStart:
+        exec: {{command: ["sh", "-c", "echo started > /host/post-start"]}}
+      preStop:
+        exec: {{command: ["sh", "-c", "echo stopping > /host/pre-stop"]}}
+    volumeMounts:
+    - {{name: host, mountPath: /host}}
+  volumes:
+  - name: host
+    hostPath: {{path: {dir}, type: DirectoryOrCreate}}
+"#,
+        dir = host_dir.display()
+    ));
+    assert!(
+        eventually(60, || status_column(&node, "hooks") == "Running"),
+        "{}",
+        node.k(&["describe", "pod", "hooks"])
+    );
+    assert!(eventually(10, || std::fs::read_to_string(
+        host_dir.join("post-start")
+    )
+    .is_ok_and(|s| s == "started\n")));
+    // attach shows what the container writes now.
+    let o = node
+        .in_ns("timeout")
+        .args(["3", common::KUBECTL_NEW, "attach", "hooks"])
+        .env("KUBECONFIG", &node.kubeconfig)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("tick "),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    node.k(&["delete", "pod", "hooks", "--wait=true"]);
+    assert_eq!(
+        std::fs::read_to_string(host_dir.join("pre-stop")).unwrap(),
+        "stopping\n"
+    );
+
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: nonroot
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: main
+    image: {IMAGE}
+    command: ["sleep", "3600"]
+"#
+    ));
+    assert!(eventually(60, || status_column(&node, "nonroot")
+        == "CreateContainerConfigError"));
+    let p = get(&node, "nonroot");
+    let msg = p["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.starts_with("container has runAsNonRoot and image will run as root"),
+        "{msg}"
+    );
+}

@@ -315,6 +315,15 @@ impl Shared {
     ) -> Result<api::ContainerConfig, String> {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         let spec = pod.spec.clone().unwrap_or_default();
+        if crate::resources::effective_security_context(pod, c).run_as_non_root == Some(true) {
+            let image = self
+                .cri
+                .image_status(c.image.as_deref().unwrap_or_default())
+                .await
+                .map_err(|e| worker::cri_message(&e))?
+                .unwrap_or_default();
+            crate::resources::verify_run_as_non_root(pod, c, image.uid.map(|u| u.value), &image.username)?;
+        }
         let envs = self.container_env(pod, c, pod_ip).await?;
         let lookup: HashMap<&str, &str> = envs
             .iter()
@@ -434,6 +443,73 @@ impl Shared {
         crate::env::container_env(&self.client, pod, c, &ctx)
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// Runs a lifecycle hook (exec, httpGet or sleep) for container `id` within
+    /// `timeout`; the error is kubelet's hook failure message.
+    pub async fn run_hook(
+        &self,
+        pod: &Pod,
+        handler: &k8s_openapi::api::core::v1::LifecycleHandler,
+        c: &Container,
+        id: &str,
+        pod_ip: &str,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let who = format!(
+            "for Container {:?} in Pod \"{}_{}({})\"",
+            c.name,
+            pod.metadata.name.as_deref().unwrap_or_default(),
+            pod.metadata.namespace.as_deref().unwrap_or_default(),
+            pod.metadata.uid.as_deref().unwrap_or_default()
+        );
+        if let Some(exec) = &handler.exec {
+            let cmd = exec.command.clone().unwrap_or_default();
+            let shown = format!("[{}]", cmd.join(" "));
+            return match self.cri.exec_sync(id, cmd.clone(), timeout).await {
+                Ok(r) if r.exit_code == 0 => Ok(()),
+                Ok(r) => {
+                    let mut out = String::from_utf8_lossy(&r.stdout).into_owned();
+                    out.push_str(&String::from_utf8_lossy(&r.stderr));
+                    Err(format!(
+                        "Exec lifecycle hook ({shown}) {who} failed - error: command '{}' exited with {}: {out}, message: {out:?}",
+                        cmd.join(" "),
+                        r.exit_code
+                    ))
+                }
+                Err(e) => Err(format!(
+                    "Exec lifecycle hook ({shown}) {who} failed - error: {}, message: \"\"",
+                    worker::cri_message(&e)
+                )),
+            };
+        }
+        if let Some(http) = &handler.http_get {
+            let probe = k8s_openapi::api::core::v1::Probe {
+                http_get: Some(http.clone()),
+                timeout_seconds: Some(timeout.as_secs().clamp(1, i32::MAX as u64) as i32),
+                ..Default::default()
+            };
+            let target = crate::probes::ProbeTarget {
+                pod_ip,
+                container_id: id,
+                cri: &self.cri,
+                container: c,
+            };
+            return match crate::probes::run_probe(&probe, &target).await {
+                r if r.is_success() => Ok(()),
+                crate::probes::ProbeResult::Failure(m) | crate::probes::ProbeResult::Unknown(m) => {
+                    Err(format!(
+                        "HTTP lifecycle hook ({}) {who} failed - error: {m}",
+                        http.path.as_deref().unwrap_or("/")
+                    ))
+                }
+                _ => Ok(()),
+            };
+        }
+        if let Some(sleep) = &handler.sleep {
+            tokio::time::sleep(Duration::from_secs(sleep.seconds.max(0) as u64).min(timeout)).await;
+        }
+        Ok(())
     }
 
     /// A container was started: its probes begin (one task per container instance, ended

@@ -758,42 +758,31 @@ impl Worker {
         );
         self.created_events.insert(c.name.clone(), id.clone());
         self.sh.container_started(&self.pod, c, &id, &self.pod_ip);
-        if let Some(exec) = c
-            .lifecycle
-            .as_ref()
-            .and_then(|l| l.post_start.as_ref())
-            .and_then(|h| h.exec.as_ref())
-        {
-            let cmd = exec.command.clone().unwrap_or_default();
-            match self
+        if let Some(hook) = c.lifecycle.as_ref().and_then(|l| l.post_start.clone()) {
+            if let Err(why) = self
                 .sh
-                .cri
-                .exec_sync(&id, cmd, Duration::from_secs(30))
+                .run_hook(
+                    &self.pod,
+                    &hook,
+                    c,
+                    &id,
+                    &self.pod_ip,
+                    Duration::from_secs(30),
+                )
                 .await
             {
-                Ok(r) if r.exit_code == 0 => {}
-                other => {
-                    let why = match other {
-                        Ok(r) => format!(
-                            "command exited with {}: {}",
-                            r.exit_code,
-                            String::from_utf8_lossy(&r.stderr)
-                        ),
-                        Err(e) => cri_message(&e),
-                    };
-                    self.sh.events.pod(
-                        &self.pod,
-                        Some(&c.name),
-                        "Warning",
-                        "FailedPostStartHook",
-                        why,
-                    );
-                    let _ = self
-                        .sh
-                        .cri
-                        .stop_container(&id, Duration::from_secs(grace_period(&self.pod) as u64))
-                        .await;
-                }
+                self.sh.events.pod(
+                    &self.pod,
+                    Some(&c.name),
+                    "Warning",
+                    "FailedPostStartHook",
+                    why,
+                );
+                let _ = self
+                    .sh
+                    .cri
+                    .stop_container(&id, Duration::from_secs(grace_period(&self.pod) as u64))
+                    .await;
             }
         }
     }
@@ -1008,6 +997,7 @@ impl Worker {
             }) {
                 let sh = self.sh.clone();
                 let pod = self.pod.clone();
+                let pod_ip = self.pod_ip.clone();
                 let c = spec
                     .init_containers
                     .iter()
@@ -1025,21 +1015,15 @@ impl Worker {
                             "Killing",
                             format!("Stopping container {}", c.name),
                         );
-                        if let Some(exec) = c
-                            .lifecycle
-                            .as_ref()
-                            .and_then(|l| l.pre_stop.as_ref())
-                            .and_then(|h| h.exec.as_ref())
-                        {
-                            let cmd = exec.command.clone().unwrap_or_default();
+                        if let Some(hook) = c.lifecycle.as_ref().and_then(|l| l.pre_stop.clone()) {
                             let t = Duration::from_secs(grace.max(1) as u64);
-                            if let Err(e) = sh.cri.exec_sync(&r.id, cmd, t).await {
+                            if let Err(why) = sh.run_hook(&pod, &hook, c, &r.id, &pod_ip, t).await {
                                 sh.events.pod(
                                     &pod,
                                     Some(&c.name),
                                     "Warning",
                                     "FailedPreStopHook",
-                                    cri_message(&e),
+                                    why,
                                 );
                             }
                         }
