@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in protobuf-compiler etcd-server etcd-client jq curl containerd runc containernetworking-plugins docker-registry busybox-static redis-server; do
+for pkg in protobuf-compiler etcd-server etcd-client jq curl containerd runc containernetworking-plugins iptables iproute2 util-linux docker-registry busybox-static redis-server; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then
