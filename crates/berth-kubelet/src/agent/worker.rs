@@ -267,6 +267,16 @@ impl Worker {
         }
     }
 
+    /// A host-network pod's IP is the node's (the runtime reports none).
+    fn host_network_ip(&self) -> String {
+        let host = self.pod.spec.as_ref().and_then(|s| s.host_network) == Some(true);
+        if host {
+            self.sh.node_ip.to_string()
+        } else {
+            String::new()
+        }
+    }
+
     fn key(&self) -> String {
         let (ns, name) = ns_name(&self.pod);
         format!("{ns}/{name}")
@@ -361,7 +371,8 @@ impl Worker {
                     .status
                     .and_then(|s| s.network)
                     .map(|n| n.ip)
-                    .unwrap_or_default();
+                    .filter(|ip| !ip.is_empty())
+                    .unwrap_or_else(|| self.host_network_ip());
             }
             return Ok(true);
         }
@@ -420,7 +431,8 @@ impl Worker {
                     .status
                     .and_then(|s| s.network)
                     .map(|n| n.ip)
-                    .unwrap_or_default();
+                    .filter(|ip| !ip.is_empty())
+                    .unwrap_or_else(|| self.host_network_ip());
                 self.sh.write_etc_hosts(&self.pod, &self.pod_ip);
                 self.sandbox = Some((id, config));
                 self.config_errors.remove("");
