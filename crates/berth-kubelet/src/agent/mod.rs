@@ -322,7 +322,12 @@ impl Shared {
                 .await
                 .map_err(|e| worker::cri_message(&e))?
                 .unwrap_or_default();
-            crate::resources::verify_run_as_non_root(pod, c, image.uid.map(|u| u.value), &image.username)?;
+            crate::resources::verify_run_as_non_root(
+                pod,
+                c,
+                image.uid.map(|u| u.value),
+                &image.username,
+            )?;
         }
         let envs = self.container_env(pod, c, pod_ip).await?;
         let lookup: HashMap<&str, &str> = envs
@@ -678,6 +683,7 @@ impl Shared {
             if let Err(e) = crate::volumes::teardown_pod_volumes(&pods_dir, &uid2) {
                 tracing::warn!(error = %e, "tearing down a pod's volumes");
             }
+            remove_pod_cgroups(Path::new("/sys/fs/cgroup"), &uid2);
             if let Err(e) = crate::mounts::unmount_all_under(&dir) {
                 tracing::warn!(error = %e, "unmounting a pod's volumes");
             }
@@ -740,6 +746,32 @@ impl Shared {
             .keys()
             .cloned()
             .collect()
+    }
+}
+
+/// Removes the pod-level cgroups the runtime created under its cgroup parent
+/// (`/kubepods[/burstable|/besteffort]/pod<uid>`, in every v1 hierarchy and in v2), as
+/// kubelet's pod container manager does once the pod's containers are gone. Cgroups
+/// still in use stay (rmdir refuses them).
+pub fn remove_pod_cgroups(root: &Path, uid: &str) {
+    let pod = format!("pod{uid}");
+    let mut hierarchies = vec![root.to_path_buf()];
+    if let Ok(dir) = std::fs::read_dir(root) {
+        hierarchies.extend(dir.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+    }
+    for h in hierarchies {
+        for qos in ["", "burstable", "besteffort"] {
+            let dir = h.join("kubepods").join(qos).join(&pod);
+            if dir.is_dir() {
+                // Children first (containers' cgroups the runtime left behind).
+                if let Ok(children) = std::fs::read_dir(&dir) {
+                    for c in children.flatten().filter(|c| c.path().is_dir()) {
+                        let _ = std::fs::remove_dir(c.path());
+                    }
+                }
+                let _ = std::fs::remove_dir(&dir);
+            }
+        }
     }
 }
 

@@ -330,12 +330,30 @@ impl NodeServer {
         self.spawn();
     }
 
-    /// Stops every pod sandbox through CRI while containerd still runs.
+    /// Stops every pod sandbox through CRI while containerd still runs, for every node
+    /// agent whose data dir is below `dir` (the server's and extra `berth agent`s').
     fn stop_sandboxes(&self, dir: &Path) {
-        let socket = dir.join("agent/containerd/containerd.sock");
-        if !socket.exists() {
-            return;
+        let mut sockets = Vec::new();
+        let mut todo = vec![(dir.to_path_buf(), 0)];
+        while let Some((d, depth)) = todo.pop() {
+            let socket = d.join("agent/containerd/containerd.sock");
+            if socket.exists() {
+                sockets.push(socket);
+            }
+            if depth < 2 {
+                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                    if e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != "agent" {
+                        todo.push((e.path(), depth + 1));
+                    }
+                }
+            }
         }
+        for socket in sockets {
+            self.stop_sandboxes_at(&socket);
+        }
+    }
+
+    fn stop_sandboxes_at(&self, socket: &Path) {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -343,11 +361,14 @@ impl NodeServer {
             return;
         };
         rt.block_on(async {
-            let cri = berth_kubelet::CriClient::with_timeout(&socket, Duration::from_secs(20));
+            let cri = berth_kubelet::CriClient::with_timeout(socket, Duration::from_secs(20));
             if let Ok(list) = cri.list_pod_sandbox(None).await {
                 for s in list {
                     let _ = cri.stop_pod_sandbox(&s.id).await;
                     let _ = cri.remove_pod_sandbox(&s.id).await;
+                    if let Some(uid) = s.metadata.as_ref().map(|m| m.uid.clone()) {
+                        berth_kubelet::agent::remove_pod_cgroups(Path::new("/sys/fs/cgroup"), &uid);
+                    }
                 }
             }
         });
