@@ -427,6 +427,70 @@ spec:
         "the in-cluster client was not authenticated as the service account: {msg}"
     );
 
+    // securityContext: user and group, read-only root filesystem, capabilities.
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: secpod
+spec:
+  restartPolicy: Never
+  securityContext:
+    runAsUser: 1000
+    runAsGroup: 3000
+  containers:
+  - name: main
+    image: {IMAGE}
+    command: ["sh", "-c", "{{ id -u; id -g; touch /rootfs-file 2>/dev/null && echo writable || echo read-only; grep CapEff /proc/self/status; }} > /dev/termination-log"]
+    securityContext:
+      readOnlyRootFilesystem: true
+      allowPrivilegeEscalation: false
+      capabilities:
+        drop: ["ALL"]
+"#
+    ));
+    assert!(
+        eventually(60, || status_column(&node, "secpod") == "Completed"),
+        "{}",
+        node.k(&["describe", "pod", "secpod"])
+    );
+    let p = get(&node, "secpod");
+    let msg = p["status"]["containerStatuses"][0]["state"]["terminated"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let lines: Vec<&str> = msg.lines().collect();
+    assert_eq!(lines[..3], ["1000", "3000", "read-only"], "{msg}");
+    assert!(
+        lines[3].ends_with("0000000000000000"),
+        "capabilities not dropped: {msg}"
+    );
+
+    // Logs: --tail, --limit-bytes, --since and -f (which ends when the container does).
+    node.apply(&pod(
+        "counter",
+        "Never",
+        "for i in 1 2 3 4; do echo line $i; sleep 1; done",
+    ));
+    assert!(eventually(60, || status_column(&node, "counter")
+        != "ContainerCreating"
+        && status_column(&node, "counter") != "Pending"));
+    let followed = node.k(&["logs", "-f", "counter"]);
+    assert_eq!(followed, "line 1\nline 2\nline 3\nline 4\n");
+    assert_eq!(node.k(&["logs", "counter", "--tail=2"]), "line 3\nline 4\n");
+    assert_eq!(
+        node.k(&["logs", "counter", "--limit-bytes=9"]),
+        "line 1\nli"
+    );
+    assert_eq!(
+        node.k(&["logs", "counter", "--since=1h"]).lines().count(),
+        4
+    );
+    assert_eq!(
+        node.k_with(KUBECTL_OLD, &["logs", "counter", "--tail=1"]),
+        "line 4\n"
+    );
+
     // A missing config map: CreateContainerConfigError, worded as kubelet.
     node.apply(&format!(
         r#"apiVersion: v1
@@ -536,6 +600,12 @@ fn agent_kill9_and_restart_keeps_containers() {
     node.apply(&pod("keeper", "Always", "sleep 3600"));
     assert!(eventually(60, || status_column(&node, "keeper") == "Running"));
     let before = get(&node, "keeper")["status"]["containerStatuses"][0].clone();
+    // A graceful stop leaves pods running, as kubelet's does; the next start adopts them.
+    node.restart_graceful();
+    assert!(eventually(30, || status_column(&node, "keeper") == "Running"));
+    let after = get(&node, "keeper")["status"]["containerStatuses"][0].clone();
+    assert_eq!(after["containerID"], before["containerID"]);
+    assert_eq!(after["restartCount"], 0);
     node.restart();
     // After the restart the agent adopts the running container: same ID, no restart.
     std::thread::sleep(Duration::from_secs(3));

@@ -324,6 +324,16 @@ impl NodeServer {
         }
     }
 
+    /// Stops the server with SIGTERM (as a service manager would) and starts it again.
+    pub fn restart_graceful(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: kill(2) on our own child's PID.
+            unsafe { libc_kill(c.id() as i32, 15) };
+            let _ = c.wait();
+        }
+        self.spawn();
+    }
+
     /// Starts the server again on the same data dir.
     pub fn restart(&mut self) {
         self.kill9();
