@@ -224,7 +224,15 @@ impl Heartbeat {
             renew_time: Some(MicroTime(now)),
             ..Default::default()
         };
-        let patch = json!({ "spec": spec });
+        // The owner reference goes on as soon as the Node is known (a Lease created in
+        // the first round, before the node reached the reflector, has none).
+        let owner = node
+            .and_then(|n| n.metadata.uid.clone())
+            .map(|uid| json!([{"apiVersion": "v1", "kind": "Node", "name": name, "uid": uid}]));
+        let patch = match &owner {
+            Some(refs) => json!({ "metadata": {"ownerReferences": refs}, "spec": spec }),
+            None => json!({ "spec": spec }),
+        };
         match api
             .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
             .await

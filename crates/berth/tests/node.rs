@@ -617,6 +617,170 @@ fn agent_kill9_and_restart_keeps_containers() {
         after["state"]["running"]["startedAt"],
         before["state"]["running"]["startedAt"]
     );
+
+    // An adopted pod keeps being probed and keeps its volumes when a container restarts.
+    node.k(&["create", "configmap", "cfg", "--from-literal=ok=yes"]);
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: probed
+spec:
+  containers:
+  - name: main
+    image: {IMAGE}
+    command: ["sh", "-c", "while [ ! -f /tmp/die ]; do sleep 0.2; done; rm /tmp/die"]
+    readinessProbe:
+      exec: {{command: ["cat", "/etc/cfg/ok"]}}
+      periodSeconds: 1
+    volumeMounts:
+    - {{name: cfg, mountPath: /etc/cfg}}
+  volumes:
+  - name: cfg
+    configMap: {{name: cfg}}
+"#
+    ));
+    let ready =
+        |node: &NodeServer| get(node, "probed")["status"]["containerStatuses"][0]["ready"] == true;
+    assert!(
+        eventually(60, || ready(&node)),
+        "{}",
+        node.k(&["describe", "pod", "probed"])
+    );
+    node.restart();
+    // Readiness starts over (false) and the restarted prober makes it true again.
+    assert!(
+        eventually(60, || ready(&node)),
+        "{}",
+        node.k(&["describe", "pod", "probed"])
+    );
+    // The container dies; the new one has its config map again (the probe reads it).
+    node.k(&["exec", "probed", "--", "touch", "/tmp/die"]);
+    assert!(
+        eventually(60, || {
+            let p = get(&node, "probed");
+            p["status"]["containerStatuses"][0]["restartCount"].as_i64() >= Some(1)
+                && p["status"]["containerStatuses"][0]["ready"] == true
+        }),
+        "{}",
+        node.k(&["describe", "pod", "probed"])
+    );
+}
+
+#[test]
+fn sidecars_image_changes_and_active_deadline() {
+    let Some((node, tmp)) = node() else { return };
+    // A second image to change to (different content, so a different image ID).
+    let other = tmp.path().join("busybox2.tar");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args([
+            "image",
+            "build",
+            "-t",
+            "berth-test/busybox:2",
+            "--from-binary",
+            "/bin/busybox:/bin/busybox",
+            "--env",
+            "VERSION=2",
+            "-o",
+        ])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    node.import(&other);
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: withsidecar
+spec:
+  terminationGracePeriodSeconds: 2
+  initContainers:
+  - name: setup
+    image: {IMAGE}
+    command: ["sh", "-c", "echo setup done"]
+  - name: sidecar
+    image: {IMAGE}
+    restartPolicy: Always
+    command: ["sleep", "3600"]
+  containers:
+  - name: main
+    image: {IMAGE}
+    command: ["/bin/busybox", "sleep", "3600"]
+"#
+    ));
+    assert!(
+        eventually(60, || status_column(&node, "withsidecar") == "Running"),
+        "{}",
+        node.k(&["describe", "pod", "withsidecar"])
+    );
+    let p = get(&node, "withsidecar");
+    assert_eq!(
+        node.k(&["get", "pod", "withsidecar", "--no-headers"])
+            .split_whitespace()
+            .nth(1),
+        Some("2/2")
+    );
+    let inits = p["status"]["initContainerStatuses"].as_array().unwrap();
+    assert_eq!(inits[0]["state"]["terminated"]["reason"], "Completed");
+    assert!(inits[1]["state"]["running"].is_object());
+
+    // Changing a pod's image restarts that container with the new image.
+    node.k(&[
+        "set",
+        "image",
+        "pod/withsidecar",
+        "main=berth-test/busybox:2",
+    ]);
+    assert!(
+        eventually(60, || {
+            let p = get(&node, "withsidecar");
+            let c = &p["status"]["containerStatuses"][0];
+            c["image"] == "docker.io/berth-test/busybox:2"
+                && c["restartCount"] == 1
+                && c["state"]["running"].is_object()
+        }),
+        "{}",
+        node.k(&["describe", "pod", "withsidecar"])
+    );
+    let events = node.k(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=withsidecar",
+    ]);
+    assert!(
+        events.contains("Container main definition changed, will be restarted"),
+        "{events}"
+    );
+
+    // activeDeadlineSeconds: the pod fails with DeadlineExceeded.
+    node.apply(&format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: deadline
+spec:
+  activeDeadlineSeconds: 5
+  containers:
+  - name: main
+    image: {IMAGE}
+    command: ["sleep", "3600"]
+"#
+    ));
+    assert!(
+        eventually(60, || get(&node, "deadline")["status"]["reason"]
+            == "DeadlineExceeded"),
+        "{}",
+        node.k(&["describe", "pod", "deadline"])
+    );
+    let p = get(&node, "deadline");
+    assert_eq!(p["status"]["phase"], "Failed");
+    assert_eq!(
+        p["status"]["message"],
+        "Pod was active on the node longer than the specified deadline"
+    );
 }
 
 #[test]

@@ -147,7 +147,7 @@ impl Shared {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         let dir = self.pod_dir(&uid);
         let log_dir = self.pod_log_dir(pod);
-        let hosts = etc_hosts(pod, "");
+        let hosts = etc_hosts(pod, "", &self.config.cluster_domain);
         let result = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             std::fs::create_dir_all(dir.join("containers"))?;
             std::fs::create_dir_all(&log_dir)?;
@@ -185,7 +185,10 @@ impl Shared {
     /// Rewrites the pod's /etc/hosts once its IP is known.
     pub fn write_etc_hosts(&self, pod: &Pod, pod_ip: &str) {
         let dir = self.pod_dir(pod.metadata.uid.as_deref().unwrap_or_default());
-        if let Err(e) = std::fs::write(dir.join("etc-hosts"), etc_hosts(pod, pod_ip)) {
+        if let Err(e) = std::fs::write(
+            dir.join("etc-hosts"),
+            etc_hosts(pod, pod_ip, &self.config.cluster_domain),
+        ) {
             tracing::warn!(error = %e, "writing etc-hosts");
         }
     }
@@ -678,12 +681,24 @@ impl Shared {
             .retain(|(u, _), _| u != uid);
         let dir = self.pod_dir(uid);
         let pods_dir = self.pods_dir();
+        let logs_dir = self.config.data_dir.join("agent").join("pod-logs");
         let uid2 = uid.to_string();
         let _ = tokio::task::spawn_blocking(move || {
             if let Err(e) = crate::volumes::teardown_pod_volumes(&pods_dir, &uid2) {
                 tracing::warn!(error = %e, "tearing down a pod's volumes");
             }
             remove_pod_cgroups(Path::new("/sys/fs/cgroup"), &uid2);
+            // The pod's log directory (`<ns>_<name>_<uid>`) goes with the pod.
+            if let Ok(dir) = std::fs::read_dir(&logs_dir) {
+                for e in dir.flatten() {
+                    if e.file_name()
+                        .to_string_lossy()
+                        .ends_with(&format!("_{uid2}"))
+                    {
+                        let _ = std::fs::remove_dir_all(e.path());
+                    }
+                }
+            }
             if let Err(e) = crate::mounts::unmount_all_under(&dir) {
                 tracing::warn!(error = %e, "unmounting a pod's volumes");
             }
@@ -704,7 +719,7 @@ impl Shared {
             tx.send_if_modified(|cur| {
                 let significant = match cur {
                     PodUpdate::Pod(old) => spec_changed(old, &pod),
-                    PodUpdate::Gone => true,
+                    PodUpdate::Gone(_) => true,
                 };
                 *cur = PodUpdate::Pod(Box::new(pod));
                 significant
@@ -717,15 +732,41 @@ impl Shared {
         tokio::spawn(Worker::new(self.clone(), pod, rx, wake).run());
     }
 
-    fn gone(&self, uid: &str) {
+    /// The pod left the API server (deleted with `grace`, as the watch's last object says).
+    fn gone(&self, uid: &str, grace: Option<i64>) {
         if let Some((tx, _)) = self
             .workers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(uid)
         {
-            let _ = tx.send(PodUpdate::Gone);
+            let _ = tx.send(PodUpdate::Gone(grace));
         }
+    }
+
+    /// Starts a worker that only tears down what the runtime has of a pod the API
+    /// server no longer has.
+    fn spawn_teardown(self: &Arc<Self>, pod: Pod, grace: Option<i64>) {
+        let Some(uid) = pod.metadata.uid.clone() else {
+            return;
+        };
+        let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        if workers.contains_key(&uid) {
+            return;
+        }
+        let (tx, rx) = watch::channel(PodUpdate::Gone(grace));
+        let wake = Arc::new(Notify::new());
+        workers.insert(uid, (tx, wake.clone()));
+        tokio::spawn(Worker::new(self.clone(), pod, rx, wake).run());
+    }
+
+    /// Whether probes run for container `id` of pod `uid`.
+    fn probing(&self, uid: &str, container: &str, id: &str) -> bool {
+        self.probes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(uid.to_string(), container.to_string()))
+            .is_some_and(|p| p.container_id == id)
     }
 
     fn wake(&self, uid: &str) {
@@ -842,7 +883,7 @@ pub fn expand_vars(input: &str, vars: &HashMap<&str, &str>) -> String {
 }
 
 /// kubelet's managed /etc/hosts.
-pub fn etc_hosts(pod: &Pod, pod_ip: &str) -> String {
+pub fn etc_hosts(pod: &Pod, pod_ip: &str, domain: &str) -> String {
     let spec = pod.spec.clone().unwrap_or_default();
     let mut s = String::from(
         "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
@@ -855,15 +896,18 @@ pub fn etc_hosts(pod: &Pod, pod_ip: &str) -> String {
     if !pod_ip.is_empty() {
         match &spec.subdomain {
             Some(sub) => s.push_str(&format!(
-                "{pod_ip}\t{hostname}.{sub}.{}.svc.cluster.local\t{hostname}\n",
+                "{pod_ip}\t{hostname}.{sub}.{}.svc.{domain}\t{hostname}\n",
                 pod.metadata.namespace.as_deref().unwrap_or_default()
             )),
             None => s.push_str(&format!("{pod_ip}\t{hostname}\n")),
         }
     }
+    if spec.host_aliases.as_ref().is_some_and(|a| !a.is_empty()) {
+        s.push_str("\n# Entries added by HostAliases.\n");
+    }
     for h in spec.host_aliases.iter().flatten() {
         s.push_str(&format!(
-            "\n# Entries added by HostAliases.\n{}\t{}\n",
+            "{}\t{}\n",
             h.ip,
             h.hostnames.clone().unwrap_or_default().join("\t")
         ));
@@ -1073,6 +1117,9 @@ async fn network_setup(
     }
 }
 
+/// How often the runtime is checked for sandboxes no worker owns.
+const HOUSEKEEPING: Duration = Duration::from_secs(30);
+
 /// Watches the pods bound to this node and feeds their workers.
 async fn watch_pods(sh: Arc<Shared>) {
     let api: Api<Pod> = Api::all(sh.client.clone());
@@ -1086,7 +1133,7 @@ async fn watch_pods(sh: Arc<Shared>) {
             Ok(watcher::Event::Apply(pod)) => sh.update(pod),
             Ok(watcher::Event::Delete(pod)) => {
                 if let Some(uid) = pod.metadata.uid.as_deref() {
-                    sh.gone(uid);
+                    sh.gone(uid, pod.metadata.deletion_grace_period_seconds);
                 }
             }
             Ok(watcher::Event::Init) => listing = Some(HashSet::new()),
@@ -1100,12 +1147,22 @@ async fn watch_pods(sh: Arc<Shared>) {
                 let seen = listing.take().unwrap_or_default();
                 for uid in sh.known() {
                     if !seen.contains(&uid) {
-                        sh.gone(&uid);
+                        sh.gone(&uid, None);
                     }
                 }
                 if first_sync {
                     first_sync = false;
                     remove_orphans(&sh, &seen).await;
+                    // From now on, housekeeping: what the runtime has of pods without a
+                    // worker (a teardown that failed, a force delete during an outage).
+                    let sh = sh.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            tokio::time::sleep(HOUSEKEEPING).await;
+                            let known = sh.known();
+                            remove_orphans(&sh, &known).await;
+                        }
+                    });
                 }
             }
             Err(e) => {
@@ -1141,8 +1198,7 @@ async fn remove_orphans(sh: &Arc<Shared>, pods: &HashSet<String>) {
             ..Default::default()
         };
         tracing::info!(pod_uid = %uid, "removing the sandbox of a pod that no longer exists");
-        sh.update(pod);
-        sh.gone(&uid);
+        sh.spawn_teardown(pod, None);
     }
 }
 

@@ -27,6 +27,8 @@ pub struct RuntimeContainer {
     pub message: String,
     pub image_ref: String,
     pub image: String,
+    /// The spec hash the container was created with.
+    pub hash: String,
 }
 
 /// What the pod worker knows about one spec container besides the runtime's containers.
@@ -53,6 +55,11 @@ pub struct Inputs<'a> {
     pub info: &'a BTreeMap<String, ContainerInfo>,
     pub qos_class: &'a str,
     pub now: Timestamp,
+    /// The pod is being terminated (deleted): when all containers stopped, the phase is
+    /// terminal even for restartPolicy Always (kubelet since 1.27).
+    pub terminating: bool,
+    /// The pod failed on the node (reason, message), e.g. DeadlineExceeded.
+    pub failure: Option<(String, String)>,
 }
 
 fn time(nanos: i64) -> Option<Time> {
@@ -211,18 +218,45 @@ fn is_terminated_ok(s: &ContainerStatus) -> bool {
         .is_some_and(|t| t.exit_code == 0)
 }
 
-/// Whether all init containers have succeeded.
+/// Whether init container `name` is a sidecar (restartPolicy Always).
+fn is_sidecar(pod: &Pod, name: &str) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.init_containers.as_ref())
+        .and_then(|l| l.iter().find(|c| c.name == name))
+        .is_some_and(|c| c.restart_policy.as_deref() == Some("Always"))
+}
+
+/// An init container is done: exited 0, or a sidecar that runs (and has started).
+fn init_container_done(pod: &Pod, s: &ContainerStatus) -> bool {
+    if is_sidecar(pod, &s.name) {
+        s.state
+            .as_ref()
+            .and_then(|st| st.running.as_ref())
+            .is_some()
+            && s.started == Some(true)
+    } else {
+        is_terminated_ok(s)
+    }
+}
+
+/// Whether all init containers have succeeded (sidecars: are running).
 pub fn init_done(pod: &Pod, statuses: &[ContainerStatus]) -> bool {
     let n = pod
         .spec
         .as_ref()
         .and_then(|s| s.init_containers.as_ref())
         .map_or(0, Vec::len);
-    n == 0 || (statuses.len() == n && statuses.iter().all(is_terminated_ok))
+    n == 0 || (statuses.len() == n && statuses.iter().all(|s| init_container_done(pod, s)))
 }
 
 /// kubelet's getPhase.
-pub fn phase(pod: &Pod, init: &[ContainerStatus], containers: &[ContainerStatus]) -> &'static str {
+pub fn phase(
+    pod: &Pod,
+    init: &[ContainerStatus],
+    containers: &[ContainerStatus],
+    terminating: bool,
+) -> &'static str {
     let policy = pod
         .spec
         .as_ref()
@@ -231,6 +265,17 @@ pub fn phase(pod: &Pod, init: &[ContainerStatus], containers: &[ContainerStatus]
     let mut pending_init = false;
     let mut failed_init = false;
     for s in init {
+        if is_sidecar(pod, &s.name) {
+            if !init_container_done(pod, s)
+                && !containers
+                    .iter()
+                    .any(|c| c.state.as_ref().is_some_and(|st| st.waiting.is_none()))
+            {
+                pending_init = true;
+                break;
+            }
+            continue;
+        }
         let st = s.state.as_ref();
         if let Some(t) = st.and_then(|st| st.terminated.as_ref()) {
             if t.exit_code != 0 {
@@ -285,11 +330,11 @@ pub fn phase(pod: &Pod, init: &[ContainerStatus], containers: &[ContainerStatus]
     } else if running > 0 {
         "Running"
     } else if stopped > 0 {
-        if policy == "Always" {
+        if policy == "Always" && !terminating {
             "Running"
         } else if stopped == succeeded {
             "Succeeded"
-        } else if policy == "Never" {
+        } else if policy == "Never" || terminating {
             "Failed"
         } else {
             "Running"
@@ -366,7 +411,19 @@ pub fn generate(inputs: &Inputs<'_>) -> PodStatus {
             )
         })
         .collect();
-    let phase = phase(pod, &inits, &containers);
+    let api_phase = old.phase.as_deref().unwrap_or_default();
+    let phase = if inputs.failure.is_some() {
+        "Failed"
+    } else if matches!(api_phase, "Succeeded" | "Failed") {
+        // A terminal phase never goes back (kubelet refuses the transition).
+        if api_phase == "Succeeded" {
+            "Succeeded"
+        } else {
+            "Failed"
+        }
+    } else {
+        phase(pod, &inits, &containers, inputs.terminating)
+    };
     let old_conditions = old.conditions.clone().unwrap_or_default();
     let now = inputs.now;
     let unready: Vec<&str> = containers
@@ -376,7 +433,7 @@ pub fn generate(inputs: &Inputs<'_>) -> PodStatus {
         .collect();
     let not_init: Vec<&str> = inits
         .iter()
-        .filter(|c| !is_terminated_ok(c))
+        .filter(|c| !init_container_done(pod, c))
         .map(|c| c.name.as_str())
         .collect();
     let terminal = matches!(phase, "Succeeded" | "Failed");
@@ -406,7 +463,15 @@ pub fn generate(inputs: &Inputs<'_>) -> PodStatus {
         )
     });
     let (ready, reason, message) = if terminal {
-        (false, Some("PodCompleted"), None)
+        (
+            false,
+            Some(if phase == "Failed" {
+                "PodFailed"
+            } else {
+                "PodCompleted"
+            }),
+            None,
+        )
     } else if !initialized {
         (
             false,
@@ -436,14 +501,43 @@ pub fn generate(inputs: &Inputs<'_>) -> PodStatus {
         message.clone(),
         now,
     ));
-    conditions.push(condition(
-        &old_conditions,
-        "Ready",
-        ready,
-        reason,
-        message,
-        now,
-    ));
+    // Readiness gates: conditions others set decide Ready (not ContainersReady).
+    let mut gate_problems = Vec::new();
+    for gate in spec.readiness_gates.iter().flatten() {
+        match old_conditions
+            .iter()
+            .find(|c| c.type_ == gate.condition_type)
+        {
+            None => gate_problems.push(format!(
+                "corresponding condition of pod readiness gate {:?} does not exist.",
+                gate.condition_type
+            )),
+            Some(c) if c.status != "True" => gate_problems.push(format!(
+                "the status of pod readiness gate {:?} is not \"True\", but {}",
+                gate.condition_type, c.status
+            )),
+            Some(_) => {}
+        }
+    }
+    if ready && !gate_problems.is_empty() {
+        conditions.push(condition(
+            &old_conditions,
+            "Ready",
+            false,
+            Some("ReadinessGatesNotReady"),
+            Some(gate_problems.join(", ")),
+            now,
+        ));
+    } else {
+        conditions.push(condition(
+            &old_conditions,
+            "Ready",
+            ready,
+            reason,
+            message,
+            now,
+        ));
+    }
     // Conditions owned by others (PodScheduled, DisruptionTarget, readiness gates) stay.
     for c in &old_conditions {
         if !conditions.iter().any(|n| n.type_ == c.type_) {
@@ -476,8 +570,16 @@ pub fn generate(inputs: &Inputs<'_>) -> PodStatus {
         init_container_statuses: (!inits.is_empty()).then_some(inits),
         container_statuses: Some(containers),
         qos_class: Some(inputs.qos_class.into()),
-        message: old.message.clone(),
-        reason: old.reason.clone(),
+        message: inputs
+            .failure
+            .as_ref()
+            .map(|f| f.1.clone())
+            .or_else(|| old.message.clone()),
+        reason: inputs
+            .failure
+            .as_ref()
+            .map(|f| f.0.clone())
+            .or_else(|| old.reason.clone()),
         nominated_node_name: old.nominated_node_name.clone(),
         ..Default::default()
     }
@@ -525,6 +627,7 @@ mod tests {
             message: String::new(),
             image_ref: "sha256:abc".into(),
             image: "docker.io/library/busybox:latest".into(),
+            hash: String::new(),
         }
     }
 
@@ -540,6 +643,8 @@ mod tests {
             info: &info,
             qos_class: "BestEffort",
             now: Timestamp::from_second(5).unwrap(),
+            terminating: false,
+            failure: None,
         })
     }
 
@@ -621,6 +726,151 @@ mod tests {
             ContainerInfo::default(),
         );
         assert_eq!(s.phase.as_deref(), Some("Succeeded"));
+    }
+
+    #[test]
+    fn terminating_pods_end_terminal_and_terminal_phases_stick() {
+        let p = pod("Always");
+        let cs = vec![rc(0, api::ContainerState::ContainerExited, 143)];
+        let containers = BTreeMap::from([("a".to_string(), cs)]);
+        let info = BTreeMap::new();
+        let mut inputs = Inputs {
+            pod: &p,
+            host_ip: "10.0.0.1",
+            pod_ip: Some("10.244.0.5"),
+            sandbox_ready: false,
+            containers: &containers,
+            info: &info,
+            qos_class: "BestEffort",
+            now: Timestamp::from_second(5).unwrap(),
+            terminating: false,
+            failure: None,
+        };
+        assert_eq!(generate(&inputs).phase.as_deref(), Some("Running"));
+        inputs.terminating = true;
+        let s = generate(&inputs);
+        assert_eq!(s.phase.as_deref(), Some("Failed"));
+        let ready = s
+            .conditions
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .unwrap();
+        assert_eq!(ready.reason.as_deref(), Some("PodFailed"));
+        // Once the API server says Failed, nothing makes it Running again.
+        let mut failed = p.clone();
+        failed.status = Some(PodStatus {
+            phase: Some("Failed".into()),
+            ..Default::default()
+        });
+        let running = BTreeMap::from([(
+            "a".to_string(),
+            vec![rc(1, api::ContainerState::ContainerRunning, 0)],
+        )]);
+        inputs.pod = &failed;
+        inputs.containers = &running;
+        inputs.terminating = false;
+        assert_eq!(generate(&inputs).phase.as_deref(), Some("Failed"));
+        inputs.pod = &p;
+        inputs.failure = Some((
+            "DeadlineExceeded".into(),
+            "Pod was active on the node longer than the specified deadline".into(),
+        ));
+        let s = generate(&inputs);
+        assert_eq!(s.phase.as_deref(), Some("Failed"));
+        assert_eq!(s.reason.as_deref(), Some("DeadlineExceeded"));
+    }
+
+    #[test]
+    fn readiness_gates_hold_ready_but_not_containers_ready() {
+        let mut p = pod("Always");
+        p.spec.as_mut().unwrap().readiness_gates =
+            Some(vec![k8s_openapi::api::core::v1::PodReadinessGate {
+                condition_type: "example.com/lb".into(),
+            }]);
+        let s = gen(
+            &p,
+            vec![rc(0, api::ContainerState::ContainerRunning, 0)],
+            ContainerInfo::default(),
+        );
+        let cond = |s: &PodStatus, t: &str| {
+            s.conditions
+                .as_ref()
+                .unwrap()
+                .iter()
+                .find(|c| c.type_ == t)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(cond(&s, "ContainersReady").status, "True");
+        let ready = cond(&s, "Ready");
+        assert_eq!(ready.status, "False");
+        assert_eq!(ready.reason.as_deref(), Some("ReadinessGatesNotReady"));
+        assert_eq!(
+            ready.message.as_deref(),
+            Some(
+                "corresponding condition of pod readiness gate \"example.com/lb\" does not exist."
+            )
+        );
+        p.status = Some(PodStatus {
+            conditions: Some(vec![PodCondition {
+                type_: "example.com/lb".into(),
+                status: "True".into(),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        });
+        let s = gen(
+            &p,
+            vec![rc(0, api::ContainerState::ContainerRunning, 0)],
+            ContainerInfo::default(),
+        );
+        assert_eq!(cond(&s, "Ready").status, "True");
+        assert_eq!(cond(&s, "example.com/lb").status, "True");
+    }
+
+    #[test]
+    fn running_sidecars_count_as_initialized() {
+        let mut p = pod("Always");
+        p.spec.as_mut().unwrap().init_containers = Some(vec![Container {
+            name: "side".into(),
+            image: Some("busybox".into()),
+            restart_policy: Some("Always".into()),
+            ..Default::default()
+        }]);
+        let containers = BTreeMap::from([
+            (
+                "side".to_string(),
+                vec![rc(0, api::ContainerState::ContainerRunning, 0)],
+            ),
+            (
+                "a".to_string(),
+                vec![rc(0, api::ContainerState::ContainerRunning, 0)],
+            ),
+        ]);
+        let info = BTreeMap::new();
+        let s = generate(&Inputs {
+            pod: &p,
+            host_ip: "10.0.0.1",
+            pod_ip: Some("10.244.0.5"),
+            sandbox_ready: true,
+            containers: &containers,
+            info: &info,
+            qos_class: "BestEffort",
+            now: Timestamp::from_second(5).unwrap(),
+            terminating: false,
+            failure: None,
+        });
+        assert_eq!(s.phase.as_deref(), Some("Running"));
+        let init = s
+            .conditions
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|c| c.type_ == "Initialized")
+            .unwrap();
+        assert_eq!(init.status, "True");
     }
 
     #[test]

@@ -25,6 +25,23 @@ const ANN_RESTART_COUNT: &str = "io.kubernetes.container.restartCount";
 const ANN_TERMINATION_MESSAGE_PATH: &str = "io.kubernetes.container.terminationMessagePath";
 const ANN_TERMINATION_MESSAGE_POLICY: &str = "io.kubernetes.container.terminationMessagePolicy";
 const ANN_GRACE: &str = "io.kubernetes.pod.terminationGracePeriod";
+const ANN_HASH: &str = "io.kubernetes.container.hash";
+
+/// A container spec's hash (kubelet's `io.kubernetes.container.hash`): what, changed,
+/// makes the container restart. Pod containers are immutable but for the image.
+pub fn container_hash(c: &Container) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in c
+        .name
+        .bytes()
+        .chain([0])
+        .chain(c.image.as_deref().unwrap_or_default().bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{:x}", h as u32)
+}
 /// kubelet reads at most this much of a termination message file.
 const MAX_TERMINATION_MESSAGE: u64 = 4096;
 
@@ -54,7 +71,16 @@ fn termination_message(st: &api::ContainerStatus) -> String {
         .map(String::as_str)
         == Some("FallbackToLogsOnError");
     if fallback && st.exit_code != 0 && !st.log_path.is_empty() {
-        if let Ok(text) = std::fs::read_to_string(&st.log_path) {
+        // The end of the log only: 80 lines of at most 2048 bytes are wanted.
+        let tail = std::fs::File::open(&st.log_path).and_then(|mut f| {
+            use std::io::{Seek, SeekFrom};
+            let len = f.metadata()?.len();
+            f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)))?;
+            let mut buf = Vec::new();
+            f.read_to_end(&mut buf)?;
+            Ok(String::from_utf8_lossy(&buf).into_owned())
+        });
+        if let Ok(text) = tail {
             let lines: Vec<&str> = text
                 .lines()
                 .filter_map(|l| {
@@ -108,6 +134,8 @@ struct PullState {
     failures: u32,
     /// The last attempt failed and ErrImagePull was not reported yet.
     just_failed: bool,
+    /// The "Error: ImagePullBackOff" event was recorded for this back-off.
+    backoff_reported: bool,
     retry_at: Option<Instant>,
     message: String,
 }
@@ -117,8 +145,8 @@ struct PullState {
 pub enum PodUpdate {
     /// The pod as the API server has it.
     Pod(Box<Pod>),
-    /// The pod is gone from the API server.
-    Gone,
+    /// The pod is gone from the API server (with the grace period it was deleted with).
+    Gone(Option<i64>),
 }
 
 pub struct Worker {
@@ -134,6 +162,10 @@ pub struct Worker {
     config_errors: HashMap<String, (String, String)>,
     reported: Option<PodStatus>,
     volumes: Option<crate::volumes::PodVolumes>,
+    /// Set when the pod failed on the node (activeDeadlineSeconds): (reason, message).
+    forced_failure: Option<(String, String)>,
+    /// Termination messages of exited containers, read once.
+    term_messages: std::sync::Mutex<HashMap<String, String>>,
     volumes_refreshed: Option<Instant>,
     created_events: HashMap<String, String>,
 }
@@ -215,18 +247,41 @@ impl Worker {
             config_errors: HashMap::new(),
             reported: None,
             volumes: None,
+            forced_failure: None,
+            term_messages: std::sync::Mutex::new(HashMap::new()),
             volumes_refreshed: None,
             created_events: HashMap::new(),
         }
     }
 
+    /// Takes the newest update from the channel; returns true when the pod is gone.
+    fn take_update(&mut self) -> bool {
+        match self.rx.borrow_and_update().clone() {
+            PodUpdate::Pod(p) => {
+                self.pod = *p;
+                false
+            }
+            PodUpdate::Gone(grace) => {
+                if grace.is_some() {
+                    self.pod.metadata.deletion_grace_period_seconds = grace;
+                }
+                true
+            }
+        }
+    }
+
     /// Runs until the pod is gone from the API server and its containers are removed.
     pub async fn run(mut self) {
-        let mut gone = false;
+        let mut gone = self.take_update();
         loop {
-            let next = if gone {
-                None
-            } else if self.pod.metadata.deletion_timestamp.is_some() {
+            if gone {
+                if let Err(e) = self.terminate(false).await {
+                    tracing::warn!(pod = %self.key(), error = %e, "cleaning up a deleted pod");
+                }
+                self.cleanup().await;
+                return;
+            }
+            let next = if self.pod.metadata.deletion_timestamp.is_some() {
                 match self.terminate(true).await {
                     Ok(()) => None,
                     Err(e) => {
@@ -235,31 +290,40 @@ impl Worker {
                     }
                 }
             } else {
-                match self.sync().await {
-                    Ok(next) => Some(next),
-                    Err(e) => {
-                        tracing::warn!(pod = %self.key(), error = %e, "syncing pod");
-                        Some(Duration::from_secs(2))
+                // A deletion does not wait for a sync in progress (a pull, a hook), as
+                // kubelet cancels the sync when the pod is to be terminated.
+                let mut rx = self.rx.clone();
+                let deleted = async move {
+                    loop {
+                        if rx.changed().await.is_err() {
+                            return;
+                        }
+                        let del = match &*rx.borrow() {
+                            PodUpdate::Gone(_) => true,
+                            PodUpdate::Pod(p) => p.metadata.deletion_timestamp.is_some(),
+                        };
+                        if del {
+                            return;
+                        }
+                    }
+                };
+                tokio::select! {
+                    r = self.sync() => match r {
+                        Ok(next) => Some(next),
+                        Err(e) => {
+                            tracing::warn!(pod = %self.key(), error = %e, "syncing pod");
+                            Some(Duration::from_secs(2))
+                        }
+                    },
+                    _ = deleted => {
+                        gone = self.take_update();
+                        continue;
                     }
                 }
             };
-            if gone {
-                if let Err(e) = self.terminate(false).await {
-                    tracing::warn!(pod = %self.key(), error = %e, "cleaning up a deleted pod");
-                }
-                self.cleanup().await;
-                return;
-            }
             tokio::select! {
                 changed = self.rx.changed() => {
-                    if changed.is_err() {
-                        gone = true;
-                    } else {
-                        match self.rx.borrow_and_update().clone() {
-                            PodUpdate::Pod(p) => self.pod = *p,
-                            PodUpdate::Gone => gone = true,
-                        }
-                    }
+                    gone = changed.is_err() || self.take_update();
                 }
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(next.unwrap_or(Duration::from_secs(3600))) => {}
@@ -309,7 +373,12 @@ impl Worker {
             };
             let mut message = st.message.clone();
             if st.state == api::ContainerState::ContainerExited as i32 && message.is_empty() {
-                message = termination_message(&st);
+                // Read once per container: the files do not change after the exit.
+                let mut cache = self.term_messages.lock().unwrap_or_else(|e| e.into_inner());
+                message = cache
+                    .entry(c.id.clone())
+                    .or_insert_with(|| termination_message(&st))
+                    .clone();
             }
             let attempt = c
                 .annotations
@@ -329,6 +398,7 @@ impl Worker {
                 message,
                 image_ref: st.image_ref,
                 image: st.image.map(|i| i.image).unwrap_or_default(),
+                hash: st.annotations.get(ANN_HASH).cloned().unwrap_or_default(),
             });
         }
         for list in by_name.values_mut() {
@@ -352,6 +422,30 @@ impl Worker {
         Ok(list)
     }
 
+    /// Sets up the pod's volumes unless done; false (with a FailedMount event) when they
+    /// cannot be.
+    async fn ensure_volumes(&mut self) -> bool {
+        if self.volumes.is_some() {
+            return true;
+        }
+        match self.sh.setup_volumes(&self.pod).await {
+            Ok(v) => {
+                self.volumes = Some(v);
+                self.volumes_refreshed = Some(Instant::now());
+                self.config_errors.remove("");
+                true
+            }
+            Err(e) => {
+                self.sh
+                    .events
+                    .pod(&self.pod, None, "Warning", "FailedMount", e);
+                self.config_errors
+                    .insert(String::new(), ("ContainerCreating".into(), String::new()));
+                false
+            }
+        }
+    }
+
     /// Makes sure a ready sandbox exists; returns false while it cannot be made.
     async fn ensure_sandbox(&mut self) -> Result<bool, CriError> {
         let sandboxes = self.sandboxes().await?;
@@ -364,6 +458,10 @@ impl Worker {
                     .sh
                     .sandbox_config(&self.pod, s.metadata.as_ref().map_or(0, |m| m.attempt));
                 self.sandbox = Some((s.id.clone(), config));
+            }
+            // Adopted after an agent restart: the volume state is rebuilt (idempotently).
+            if !self.ensure_volumes().await {
+                return Ok(false);
             }
             if self.pod_ip.is_empty() {
                 let st = self.sh.cri.pod_sandbox_status(&s.id, false).await?;
@@ -382,9 +480,26 @@ impl Worker {
             .and_then(|s| s.metadata.as_ref())
             .map_or(0, |m| m.attempt + 1);
         if !sandboxes.is_empty() {
-            self.kill_containers(0).await;
+            let _ = self.kill_containers(0).await;
             for s in &sandboxes {
                 let _ = self.sh.cri.stop_pod_sandbox(&s.id).await;
+            }
+            // Init containers run again, from the first, in the new sandbox.
+            let inits: Vec<String> = self
+                .pod
+                .spec
+                .iter()
+                .flat_map(|s| s.init_containers.iter().flatten())
+                .map(|c| c.name.clone())
+                .collect();
+            if let Ok(containers) = self.runtime_containers().await {
+                for (name, list) in containers {
+                    if inits.contains(&name) {
+                        for c in list {
+                            let _ = self.sh.cri.remove_container(&c.id).await;
+                        }
+                    }
+                }
             }
             if self.sandbox.is_some() {
                 self.sh.events.pod(
@@ -406,22 +521,8 @@ impl Worker {
                 .insert(String::new(), ("ContainerCreating".into(), e));
             return Ok(false);
         }
-        if self.volumes.is_none() {
-            match self.sh.setup_volumes(&self.pod).await {
-                Ok(v) => {
-                    self.volumes = Some(v);
-                    self.volumes_refreshed = Some(Instant::now());
-                    self.config_errors.remove("");
-                }
-                Err(e) => {
-                    self.sh
-                        .events
-                        .pod(&self.pod, None, "Warning", "FailedMount", e.clone());
-                    self.config_errors
-                        .insert(String::new(), ("ContainerCreating".into(), String::new()));
-                    return Ok(false);
-                }
-            }
+        if !self.ensure_volumes().await {
+            return Ok(false);
         }
         let config = self.sh.sandbox_config(&self.pod, attempt);
         match self.sh.cri.run_pod_sandbox(config.clone(), "").await {
@@ -462,11 +563,32 @@ impl Worker {
             // Terminal: nothing runs again; the sandbox goes, containers stay for logs.
             for s in self.sandboxes().await? {
                 if s.state == api::PodSandboxState::SandboxReady as i32 {
-                    self.kill_containers(grace_period(&self.pod)).await;
+                    let _ = self.kill_containers(grace_period(&self.pod)).await;
                     let _ = self.sh.cri.stop_pod_sandbox(&s.id).await;
                 }
             }
             return Ok(Duration::from_secs(3600));
+        }
+        if let Some(left) = self.deadline_left() {
+            if left.is_zero() {
+                // activeDeadlineSeconds passed: the pod fails, its containers stop.
+                let _ = self.kill_containers(grace_period(&self.pod)).await;
+                let containers = self.runtime_containers().await?;
+                self.forced_failure = Some((
+                    "DeadlineExceeded".into(),
+                    "Pod was active on the node longer than the specified deadline".into(),
+                ));
+                self.sh.events.pod(
+                    &self.pod,
+                    None,
+                    "Normal",
+                    "DeadlineExceeded",
+                    "Pod was active on the node longer than the specified deadline".into(),
+                );
+                self.report(false, &containers, &BTreeMap::new()).await;
+                return Ok(Duration::from_secs(1));
+            }
+            next = next.min(left);
         }
         let sandbox_ready = self.ensure_sandbox().await?;
         if let Some(v) = &self.volumes {
@@ -486,36 +608,49 @@ impl Worker {
         let mut info: BTreeMap<String, ContainerInfo> = BTreeMap::new();
         let now = SystemTime::now();
         if sandbox_ready {
-            // Init containers, one at a time, in order.
+            // Whether the main containers ever started (sidecars then no longer gate them).
+            let mains_started = spec
+                .containers
+                .iter()
+                .any(|c| containers.contains_key(&c.name));
+            // Init containers, one at a time, in order; sidecars (restartPolicy Always)
+            // start in order too and then keep running beside the others.
             let mut init_done = true;
             for c in spec.init_containers.iter().flatten() {
                 let latest = containers.get(&c.name).and_then(|l| l.first()).cloned();
+                let sidecar = c.restart_policy.as_deref() == Some("Always");
                 match latest {
-                    Some(r)
-                        if r.state == api::ContainerState::ContainerExited && r.exit_code == 0 =>
-                    {
-                        continue
-                    }
-                    Some(r)
-                        if r.state == api::ContainerState::ContainerRunning
-                            || r.state == api::ContainerState::ContainerCreated =>
-                    {
+                    Some(r) if r.state == api::ContainerState::ContainerCreated => {
+                        self.start_created(c, &r).await;
                         init_done = false;
                         break;
                     }
-                    Some(r) => {
+                    Some(r) if r.state == api::ContainerState::ContainerRunning => {
+                        if sidecar {
+                            self.restart_if_changed(c, &r, &mut info).await;
+                            continue;
+                        }
                         init_done = false;
-                        if policy == "Never" {
+                        break;
+                    }
+                    Some(r) if !sidecar && r.exit_code == 0 => continue,
+                    Some(r) => {
+                        if policy == "Never" && !sidecar {
+                            init_done = false;
                             break;
                         }
-                        let wait = self.restart_wait(&c.name, &r, now);
-                        if let Some(w) = wait {
-                            info.entry(c.name.clone()).or_default().waiting =
-                                Some(self.crash_loop(c, w));
-                            next = next.min(w);
-                        } else {
-                            self.start_container(c, r.attempt + 1, &mut info).await;
+                        match self.restart_wait(&c.name, &r, now) {
+                            Some(w) => {
+                                info.entry(c.name.clone()).or_default().waiting =
+                                    Some(self.crash_loop(c, w));
+                                next = next.min(w);
+                            }
+                            None => self.start_container(c, r.attempt + 1, &mut info).await,
                         }
+                        if sidecar && mains_started {
+                            continue;
+                        }
+                        init_done = false;
                         break;
                     }
                     None => {
@@ -549,17 +684,37 @@ impl Worker {
                             }
                         }
                         Some(r) if r.state == api::ContainerState::ContainerCreated => {
-                            // Created but never started (an agent crash in between).
-                            if let Err(e) = self.sh.cri.start_container(&r.id).await {
-                                tracing::warn!(pod = %self.key(), error = %cri_message(&e), "starting a created container");
-                            }
+                            self.start_created(c, &r).await;
                         }
-                        Some(_) => {}
+                        Some(r) => self.restart_if_changed(c, &r, &mut info).await,
                     }
                 }
             }
             containers = self.runtime_containers().await?;
             self.gc_dead_containers(&containers).await;
+            // Probes for running containers that have none (adopted after an agent
+            // restart, or started before a crash of the agent).
+            for c in spec
+                .init_containers
+                .iter()
+                .flatten()
+                .chain(&spec.containers)
+            {
+                if c.liveness_probe.is_none()
+                    && c.readiness_probe.is_none()
+                    && c.startup_probe.is_none()
+                {
+                    continue;
+                }
+                let Some(r) = containers.get(&c.name).and_then(|l| l.first()) else {
+                    continue;
+                };
+                if r.state == api::ContainerState::ContainerRunning
+                    && !self.sh.probing(&self.uid, &c.name, &r.id)
+                {
+                    self.sh.container_started(&self.pod, c, &r.id, &self.pod_ip);
+                }
+            }
         } else {
             for c in spec
                 .init_containers
@@ -588,24 +743,36 @@ impl Worker {
                     let wait = at.saturating_duration_since(Instant::now());
                     next = next.min(wait.max(Duration::from_millis(100)));
                     let entry = info.entry(name.clone()).or_default();
-                    entry.waiting.get_or_insert_with(|| {
-                        let image = spec
-                            .init_containers
-                            .iter()
-                            .flatten()
-                            .chain(&spec.containers)
-                            .find(|c| &c.name == name)
-                            .and_then(|c| c.image.clone())
-                            .unwrap_or_default();
-                        if just_failed || wait.is_zero() {
-                            ("ErrImagePull".into(), pull.message.clone())
-                        } else {
-                            (
-                                "ImagePullBackOff".into(),
-                                format!("Back-off pulling image \"{image}\": {}", pull.message),
-                            )
+                    let image = spec
+                        .init_containers
+                        .iter()
+                        .flatten()
+                        .chain(&spec.containers)
+                        .find(|c| &c.name == name)
+                        .and_then(|c| c.image.clone())
+                        .unwrap_or_default();
+                    let waiting = if just_failed || wait.is_zero() {
+                        ("ErrImagePull".to_string(), pull.message.clone())
+                    } else {
+                        if !pull.backoff_reported {
+                            pull.backoff_reported = true;
+                            self.sh.events.pod(
+                                &self.pod,
+                                Some(name),
+                                "Warning",
+                                "Failed",
+                                "Error: ImagePullBackOff".into(),
+                            );
                         }
-                    });
+                        (
+                            "ImagePullBackOff".to_string(),
+                            format!(
+                                "Back-off pulling image \"{image}\": ErrImagePull: {}",
+                                pull.message
+                            ),
+                        )
+                    };
+                    entry.waiting.get_or_insert(waiting);
                 }
             }
         }
@@ -624,6 +791,69 @@ impl Worker {
         }
         self.report(sandbox_ready, &containers, &info).await;
         Ok(next)
+    }
+
+    /// Time left before activeDeadlineSeconds (counted from status.startTime) runs out.
+    fn deadline_left(&self) -> Option<Duration> {
+        let deadline = self.pod.spec.as_ref()?.active_deadline_seconds?;
+        let start = self.pod.status.as_ref()?.start_time.as_ref()?.0;
+        let end = start
+            .checked_add(k8s_openapi::jiff::SignedDuration::from_secs(deadline))
+            .ok()?;
+        let left = end.duration_since(Timestamp::now());
+        Some(Duration::try_from(left).unwrap_or(Duration::ZERO))
+    }
+
+    /// Starts a container left Created (the agent stopped between create and start).
+    async fn start_created(&mut self, c: &Container, r: &RuntimeContainer) {
+        match self.sh.cri.start_container(&r.id).await {
+            Ok(()) => {
+                self.sh.events.pod(
+                    &self.pod,
+                    Some(&c.name),
+                    "Normal",
+                    "Started",
+                    format!("Started container {}", c.name),
+                );
+                self.sh.container_started(&self.pod, c, &r.id, &self.pod_ip);
+            }
+            Err(e) => {
+                tracing::warn!(pod = %self.key(), error = %cri_message(&e), "starting a created container")
+            }
+        }
+    }
+
+    /// A running container whose spec changed (e.g. `kubectl set image` on the pod) is
+    /// killed and started again at once, as kubelet does.
+    async fn restart_if_changed(
+        &mut self,
+        c: &Container,
+        r: &RuntimeContainer,
+        info: &mut BTreeMap<String, ContainerInfo>,
+    ) {
+        let want = container_hash(c);
+        tracing::debug!(pod = %self.key(), container = %c.name, running = %r.hash, spec = %want, "container hash");
+        if r.hash.is_empty() || r.hash == want {
+            return;
+        }
+        self.sh.events.pod(
+            &self.pod,
+            Some(&c.name),
+            "Normal",
+            "Killing",
+            format!("Container {} definition changed, will be restarted", c.name),
+        );
+        let grace = grace_period(&self.pod).max(0) as u64;
+        if let Err(e) = self
+            .sh
+            .cri
+            .stop_container(&r.id, Duration::from_secs(grace))
+            .await
+        {
+            tracing::warn!(pod = %self.key(), error = %cri_message(&e), "stopping a changed container");
+            return;
+        }
+        self.start_container(c, r.attempt + 1, info).await;
     }
 
     /// How long `r` (an exited container to be restarted) must still wait, or None to
@@ -670,6 +900,16 @@ impl Worker {
             .get(&c.name)
             .map_or(BACKOFF_INITIAL, |b| b.delay);
         let _ = wait;
+        self.sh.events.pod(
+            &self.pod,
+            Some(&c.name),
+            "Warning",
+            "BackOff",
+            format!(
+                "Back-off restarting failed container {} in pod {name}_{ns}({})",
+                c.name, self.uid
+            ),
+        );
         (
             "CrashLoopBackOff".into(),
             format!(
@@ -879,21 +1119,26 @@ impl Worker {
         {
             Ok(_) => {
                 let took = started.elapsed();
+                let size = match self.sh.cri.image_status(image).await {
+                    Ok(Some(i)) => format!(" Image size: {} bytes.", i.size),
+                    _ => String::new(),
+                };
                 self.sh.events.pod(
                     &self.pod,
                     Some(&c.name),
                     "Normal",
                     "Pulled",
-                    format!("Successfully pulled image \"{image}\" in {took:.3?} ({took:.3?} including waiting)"),
+                    format!("Successfully pulled image \"{image}\" in {took:.3?} ({took:.3?} including waiting).{size}"),
                 );
                 self.pulls.remove(&c.name);
                 true
             }
             Err(e) => {
-                let msg = format!("Failed to pull image \"{image}\": {}", cri_message(&e));
+                let raw = cri_message(&e);
+                let msg = format!("Failed to pull image \"{image}\": {raw}");
                 self.sh
                     .events
-                    .pod(&self.pod, Some(&c.name), "Warning", "Failed", msg.clone());
+                    .pod(&self.pod, Some(&c.name), "Warning", "Failed", msg);
                 self.sh.events.pod(
                     &self.pod,
                     Some(&c.name),
@@ -904,11 +1149,12 @@ impl Worker {
                 let p = self.pulls.entry(c.name.clone()).or_default();
                 p.failures += 1;
                 p.just_failed = true;
+                p.backoff_reported = false;
                 let delay = (PULL_BACKOFF_INITIAL
                     * 2u32.saturating_pow(p.failures.saturating_sub(1).min(5)))
                 .min(BACKOFF_MAX);
                 p.retry_at = Some(Instant::now() + delay);
-                p.message = msg;
+                p.message = raw;
                 self.wake_later(Duration::from_secs(1));
                 false
             }
@@ -925,7 +1171,8 @@ impl Worker {
     }
 
     /// Removes dead containers but the newest two of each name (the current one and the
-    /// previous, kept for `logs --previous` and lastState), as kubelet's container GC.
+    /// previous, kept for `logs --previous` and lastState), with their log files, as
+    /// kubelet's container GC.
     async fn gc_dead_containers(&self, containers: &BTreeMap<String, Vec<RuntimeContainer>>) {
         for list in containers.values() {
             for c in list
@@ -933,8 +1180,28 @@ impl Worker {
                 .skip(2)
                 .filter(|c| c.state == api::ContainerState::ContainerExited)
             {
-                if let Err(e) = self.sh.cri.remove_container(&c.id).await {
-                    tracing::debug!(error = %cri_message(&e), "removing a dead container");
+                let log = self
+                    .sh
+                    .cri
+                    .container_status(&c.id, false)
+                    .await
+                    .ok()
+                    .and_then(|s| s.status)
+                    .map(|s| s.log_path)
+                    .filter(|p| !p.is_empty());
+                match self.sh.cri.remove_container(&c.id).await {
+                    Ok(()) => {
+                        if let Some(log) = log {
+                            let _ = std::fs::remove_file(log);
+                        }
+                        self.term_messages
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&c.id);
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %cri_message(&e), "removing a dead container")
+                    }
                 }
             }
         }
@@ -947,6 +1214,13 @@ impl Worker {
         containers: &BTreeMap<String, Vec<RuntimeContainer>>,
         info: &BTreeMap<String, ContainerInfo>,
     ) {
+        // The newest status the API server has (updates of status alone do not wake us):
+        // conditions others own (readiness gates, DisruptionTarget) are kept from it.
+        if let PodUpdate::Pod(p) = &*self.rx.borrow() {
+            if p.metadata.uid == self.pod.metadata.uid {
+                self.pod.status = p.status.clone();
+            }
+        }
         let host_ip = self.sh.node_ip.to_string();
         let qos = super::qos_class(&self.pod);
         let new = status::generate(&status::Inputs {
@@ -958,33 +1232,23 @@ impl Worker {
             info,
             qos_class: qos,
             now: Timestamp::now(),
+            terminating: self.pod.metadata.deletion_timestamp.is_some(),
+            failure: self.forced_failure.clone(),
         });
-        // The newest status the API server has (updates of status alone do not wake us).
-        if let PodUpdate::Pod(p) = &*self.rx.borrow() {
-            if p.metadata.uid == self.pod.metadata.uid {
-                self.pod.status = p.status.clone();
-            }
-        }
         let current = self.pod.status.clone().unwrap_or_default();
         if !status::differs(&current, &new) {
             self.reported = Some(new);
             return;
         }
-        if self
-            .reported
-            .as_ref()
-            .is_some_and(|r| !status::differs(r, &new))
-            && self.reported.as_ref() != Some(&current)
-        {
-            // Already written; the watch has not caught up yet.
-        }
+        // A strategic merge patch: conditions merge by type, so a condition another
+        // writer added meanwhile stays.
         let old = serde_json::to_value(&current).unwrap_or_default();
         let newv = serde_json::to_value(&new).unwrap_or_default();
         let patch = json!({"metadata": {"uid": self.uid}, "status": merge_diff(&old, &newv)});
         let (_, name) = ns_name(&self.pod);
         match self
             .pods_api()
-            .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .patch_status(&name, &PatchParams::default(), &Patch::Strategic(&patch))
             .await
         {
             Ok(p) => {
@@ -995,11 +1259,13 @@ impl Worker {
         }
     }
 
-    /// Stops every running container of the pod with `grace` seconds (preStop first).
-    async fn kill_containers(&self, grace: i64) {
-        let Ok(containers) = self.runtime_containers().await else {
-            return;
-        };
+    /// Stops every running container of the pod with `grace` seconds (preStop first);
+    /// Err when the runtime could not be asked or a container still runs.
+    async fn kill_containers(&self, grace: i64) -> Result<(), String> {
+        let containers = self
+            .runtime_containers()
+            .await
+            .map_err(|e| cri_message(&e))?;
         let spec = self.pod.spec.clone().unwrap_or_default();
         let mut tasks = Vec::new();
         for (name, list) in containers {
@@ -1059,12 +1325,29 @@ impl Worker {
         for t in tasks {
             let _ = t.await;
         }
+        let left = self
+            .runtime_containers()
+            .await
+            .map_err(|e| cri_message(&e))?;
+        let running: Vec<&str> = left
+            .iter()
+            .filter(|(_, l)| {
+                l.iter()
+                    .any(|r| r.state == api::ContainerState::ContainerRunning)
+            })
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if running.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("containers still running: {}", running.join(", ")))
+        }
     }
 
     /// Kills the pod's containers and sandbox; with `delete`, then removes the pod from
     /// the API server (grace 0, as kubelet's status manager does once all stopped).
     async fn terminate(&mut self, delete: bool) -> Result<(), String> {
-        self.kill_containers(grace_period(&self.pod)).await;
+        self.kill_containers(grace_period(&self.pod)).await?;
         let sandboxes = self.sandboxes().await.map_err(|e| cri_message(&e))?;
         for s in &sandboxes {
             self.sh
@@ -1161,6 +1444,7 @@ pub fn container_labels(
                 .unwrap_or_else(|| "File".into()),
         ),
         (ANN_GRACE.to_string(), grace_period(pod).to_string()),
+        (ANN_HASH.to_string(), container_hash(c)),
     ]);
     (labels, annotations)
 }
