@@ -688,6 +688,9 @@ impl Shared {
                 tracing::warn!(error = %e, "tearing down a pod's volumes");
             }
             remove_pod_cgroups(Path::new("/sys/fs/cgroup"), &uid2);
+            // The runtime may still be removing the containers' cgroups: once more.
+            std::thread::sleep(Duration::from_secs(1));
+            remove_pod_cgroups(Path::new("/sys/fs/cgroup"), &uid2);
             // The pod's log directory (`<ns>_<name>_<uid>`) goes with the pod.
             if let Ok(dir) = std::fs::read_dir(&logs_dir) {
                 for e in dir.flatten() {
@@ -811,6 +814,35 @@ pub fn remove_pod_cgroups(root: &Path, uid: &str) {
                     }
                 }
                 let _ = std::fs::remove_dir(&dir);
+            }
+        }
+    }
+}
+
+/// Removes empty pod cgroups of pods without a worker that are older than two minutes
+/// (a teardown whose rmdir raced with the runtime removing the containers' cgroups).
+fn sweep_pod_cgroups(known: &HashSet<String>) {
+    let root = Path::new("/sys/fs/cgroup");
+    let probe = if root.join("memory").is_dir() {
+        root.join("memory")
+    } else {
+        root.to_path_buf()
+    };
+    for qos in ["", "burstable", "besteffort"] {
+        let Ok(dir) = std::fs::read_dir(probe.join("kubepods").join(qos)) else {
+            continue;
+        };
+        for e in dir.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(uid) = name.strip_prefix("pod") else {
+                continue;
+            };
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|d| d > Duration::from_secs(120)));
+            if old && !known.contains(uid) {
+                remove_pod_cgroups(root, uid);
             }
         }
     }
@@ -1161,6 +1193,8 @@ async fn watch_pods(sh: Arc<Shared>) {
                             tokio::time::sleep(HOUSEKEEPING).await;
                             let known = sh.known();
                             remove_orphans(&sh, &known).await;
+                            let _ = tokio::task::spawn_blocking(move || sweep_pod_cgroups(&known))
+                                .await;
                         }
                     });
                 }
