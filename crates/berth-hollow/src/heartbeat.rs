@@ -217,6 +217,16 @@ impl Heartbeat {
         now: Timestamp,
     ) -> Result<(), kube::Error> {
         let name = self.set.name(i);
+        // Not in the reflector yet (the first round right after registering): ask the
+        // API server, so the Lease gets its owner reference from the start.
+        let fetched;
+        let node = match node {
+            Some(n) => Some(n),
+            None => {
+                fetched = Api::<Node>::all(self.client.clone()).get_opt(name).await?;
+                fetched.as_ref()
+            }
+        };
         let api: Api<Lease> = Api::namespaced(self.client.clone(), LEASE_NAMESPACE);
         let spec = LeaseSpec {
             holder_identity: Some(name.to_string()),
