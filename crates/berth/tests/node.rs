@@ -1104,3 +1104,162 @@ spec:
         "{msg}"
     );
 }
+
+#[test]
+fn agent_on_an_existing_runtime_via_container_runtime_endpoint() {
+    if !node_tests_possible() {
+        eprintln!("skipping: node tests need root, containerd and the CNI plugins");
+        return;
+    }
+    let node = NodeServer::start(&["--disable-agent"]);
+    // A containerd of "the machine", configured by its owner (here: the test), with its
+    // own CNI configuration and sandbox image; berth only speaks CRI to it.
+    let rt = node.data_dir().join("rt");
+    let (socket, certs_d, cni) = (rt.join("c.sock"), rt.join("certs.d"), rt.join("net.d"));
+    std::fs::create_dir_all(&certs_d).unwrap();
+    std::fs::create_dir_all(&cni).unwrap();
+    std::fs::write(
+        cni.join("10-test.conflist"),
+        format!(
+            r#"{{"cniVersion":"1.0.0","name":"test","plugins":[{{"type":"bridge","bridge":"test0","isGateway":true,"ipMasq":false,"ipam":{{"type":"host-local","ranges":[[{{"subnet":"10.244.99.0/24"}}]],"dataDir":"{}"}}}}]}}"#,
+            rt.join("ipam").display()
+        ),
+    )
+    .unwrap();
+    let q = |p: &std::path::Path| format!("{:?}", p.display().to_string());
+    std::fs::write(
+        rt.join("config.toml"),
+        format!(
+            "version = 2\nroot = {root}\nstate = {state}\ndisabled_plugins = [\"io.containerd.snapshotter.v1.aufs\", \"io.containerd.snapshotter.v1.btrfs\", \"io.containerd.snapshotter.v1.zfs\", \"io.containerd.snapshotter.v1.devmapper\"]\n\
+             [grpc]\n  address = {sock}\n[ttrpc]\n  address = {ttrpc}\n\
+             [plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"docker.io/berth-test/pause:1\"\n  restrict_oom_score_adj = true\n  stream_server_address = \"127.0.0.1\"\n  stream_server_port = \"0\"\n\
+             [plugins.\"io.containerd.grpc.v1.cri\".cni]\n  bin_dir = \"/usr/lib/cni\"\n  conf_dir = {cni}\n\
+             [plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = {certs}\n",
+            root = q(&rt.join("root")),
+            state = q(&rt.join("state")),
+            sock = q(&socket),
+            ttrpc = q(&rt.join("c.sock.ttrpc")),
+            cni = q(&cni),
+            certs = q(&certs_d),
+        ),
+    )
+    .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    // Not killed by a guard: the harness stops its sandboxes through CRI first, then
+    // kills it by PID (its command line names the data dir).
+    let _containerd = node
+        .in_ns("/usr/bin/containerd")
+        .arg("--config")
+        .arg(rt.join("config.toml"))
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(rt.join("containerd.log")).unwrap())
+        .spawn()
+        .unwrap();
+    assert!(eventually(30, || socket.exists()));
+    let endpoint = format!("unix://{}", socket.display());
+    // Its images: the sandbox image and busybox, imported through CRI.
+    let tmp = tempfile::tempdir().unwrap();
+    let pause = tmp.path().join("pause.tar");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args([
+            "image",
+            "build",
+            "-t",
+            "berth-test/pause:1",
+            "--from-binary",
+            "/bin/busybox:/bin/busybox",
+        ])
+        .args([
+            "--entrypoint",
+            "[\"/bin/busybox\",\"sleep\",\"2147483647\"]",
+            "-o",
+        ])
+        .arg(&pause)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for archive in [pause, busybox_archive(tmp.path(), IMAGE)] {
+        let o = node
+            .in_ns(env!("CARGO_BIN_EXE_berth"))
+            .args([
+                "image",
+                "import",
+                "--container-runtime-endpoint",
+                &endpoint,
+                "--registry-config-dir",
+            ])
+            .arg(&certs_d)
+            .arg(&archive)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let _agent = Kill(
+        node.in_ns(env!("CARGO_BIN_EXE_berth"))
+            .args(["agent", "--kubeconfig"])
+            .arg(&node.kubeconfig)
+            .arg("--data-dir")
+            .arg(node.data_dir().join("a"))
+            .args([
+                "--node-name",
+                "ext-1",
+                "--node-ip",
+                &node.node_ip,
+                "--container-runtime-endpoint",
+                &endpoint,
+            ])
+            .env("NO_PROXY", format!("127.0.0.1,localhost,{}", node.node_ip))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(eventually(60, || {
+        let o = node.kubectl(
+            common::KUBECTL_NEW,
+            &[
+                "get",
+                "node",
+                "ext-1",
+                "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+            ],
+        );
+        String::from_utf8_lossy(&o.stdout) == "True"
+    }));
+    // berth started no containerd of its own for this node.
+    assert!(!node
+        .data_dir()
+        .join("a/agent/containerd/containerd.sock")
+        .exists());
+    node.apply(&pod(
+        "onext",
+        "Always",
+        "echo on the external runtime; sleep 3600",
+    ));
+    assert!(
+        eventually(60, || status_column(&node, "onext") == "Running"),
+        "{}",
+        node.k(&["describe", "pod", "onext"])
+    );
+    let p = get(&node, "onext");
+    assert!(p["status"]["podIP"]
+        .as_str()
+        .unwrap()
+        .starts_with("10.244.99."));
+    assert!(eventually(20, || node
+        .k(&["logs", "onext"])
+        .contains("on the external runtime")));
+    // The harness stops sandboxes through every containerd socket it finds; this one
+    // is not under agent/containerd, so stop them here.
+    node.k(&["delete", "pod", "onext", "--grace-period=1", "--wait=true"]);
+}

@@ -340,21 +340,20 @@ impl NodeServer {
         self.spawn();
     }
 
-    /// Stops every pod sandbox through CRI while containerd still runs, for every node
-    /// agent whose data dir is below `dir` (the server's and extra `berth agent`s').
+    /// Stops every pod sandbox through CRI while containerd still runs, for every
+    /// containerd whose socket (`*.sock`) is below `dir` (the server's agent, extra
+    /// `berth agent`s, runtimes a test started).
     fn stop_sandboxes(&self, dir: &Path) {
         let mut sockets = Vec::new();
         let mut todo = vec![(dir.to_path_buf(), 0)];
         while let Some((d, depth)) = todo.pop() {
-            let socket = d.join("agent/containerd/containerd.sock");
-            if socket.exists() {
-                sockets.push(socket);
-            }
-            if depth < 2 {
-                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                    if e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != "agent" {
-                        todo.push((e.path(), depth + 1));
-                    }
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let Ok(t) = e.file_type() else { continue };
+                let name = e.file_name().to_string_lossy().into_owned();
+                if t.is_dir() && depth < 4 && name != "root" && name != "state" {
+                    todo.push((e.path(), depth + 1));
+                } else if !t.is_dir() && name.ends_with(".sock") {
+                    sockets.push(e.path());
                 }
             }
         }
