@@ -1151,9 +1151,16 @@ fn agent_on_an_existing_runtime_via_container_runtime_endpoint() {
             let _ = self.0.wait();
         }
     }
-    // Not killed by a guard: the harness stops its sandboxes through CRI first, then
-    // kills it by PID (its command line names the data dir).
-    let _containerd = node
+    // On drop: its sandboxes are stopped through CRI first, then it is killed.
+    struct Runtime(std::process::Child, std::path::PathBuf);
+    impl Drop for Runtime {
+        fn drop(&mut self) {
+            common::node::stop_sandboxes_at(&self.1);
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let containerd = node
         .in_ns("/usr/bin/containerd")
         .arg("--config")
         .arg(rt.join("config.toml"))
@@ -1164,6 +1171,7 @@ fn agent_on_an_existing_runtime_via_container_runtime_endpoint() {
         .stderr(std::fs::File::create(rt.join("containerd.log")).unwrap())
         .spawn()
         .unwrap();
+    let _containerd = Runtime(containerd, socket.clone());
     assert!(eventually(30, || socket.exists()));
     let endpoint = format!("unix://{}", socket.display());
     // Its images: the sandbox image and busybox, imported through CRI.

@@ -358,29 +358,8 @@ impl NodeServer {
             }
         }
         for socket in sockets {
-            self.stop_sandboxes_at(&socket);
+            stop_sandboxes_at(&socket);
         }
-    }
-
-    fn stop_sandboxes_at(&self, socket: &Path) {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async {
-            let cri = berth_kubelet::CriClient::with_timeout(socket, Duration::from_secs(20));
-            if let Ok(list) = cri.list_pod_sandbox(None).await {
-                for s in list {
-                    let _ = cri.stop_pod_sandbox(&s.id).await;
-                    let _ = cri.remove_pod_sandbox(&s.id).await;
-                    if let Some(uid) = s.metadata.as_ref().map(|m| m.uid.clone()) {
-                        berth_kubelet::agent::remove_pod_cgroups(Path::new("/sys/fs/cgroup"), &uid);
-                    }
-                }
-            }
-        });
     }
 }
 
@@ -407,4 +386,27 @@ impl Drop for NodeServer {
 extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+/// Stops and removes every pod sandbox of the containerd at `socket` (and the pods'
+/// cgroups), while it still runs.
+pub fn stop_sandboxes_at(socket: &Path) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    rt.block_on(async {
+        let cri = berth_kubelet::CriClient::with_timeout(socket, Duration::from_secs(20));
+        if let Ok(list) = cri.list_pod_sandbox(None).await {
+            for s in list {
+                let _ = cri.stop_pod_sandbox(&s.id).await;
+                let _ = cri.remove_pod_sandbox(&s.id).await;
+                if let Some(uid) = s.metadata.as_ref().map(|m| m.uid.clone()) {
+                    berth_kubelet::agent::remove_pod_cgroups(Path::new("/sys/fs/cgroup"), &uid);
+                }
+            }
+        }
+    });
 }
