@@ -421,14 +421,23 @@ impl Shared {
         c: &Container,
         pod_ip: &str,
     ) -> Result<Vec<api::KeyValue>, String> {
-        let services: Api<k8s_openapi::api::core::v1::Service> = Api::all(self.client.clone());
-        let services = services
-            .list(&Default::default())
-            .await
-            .map(|l| l.items)
-            .map_err(|e| format!("listing services for the service environment variables: {e}"))?;
+        // Only what service_env_for_pod uses: default/kubernetes, and the pod's
+        // namespace unless enableServiceLinks is false (not every Service of the cluster).
+        use k8s_openapi::api::core::v1::Service;
+        let err =
+            |e: kube::Error| format!("listing services for the service environment variables: {e}");
+        let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let links = pod.spec.as_ref().and_then(|s| s.enable_service_links) != Some(false);
+        let mut services = Vec::new();
+        if links {
+            let api: Api<Service> = Api::namespaced(self.client.clone(), ns);
+            services = api.list(&Default::default()).await.map_err(err)?.items;
+        }
+        if !(links && ns == "default") {
+            let api: Api<Service> = Api::namespaced(self.client.clone(), "default");
+            services.extend(api.get_opt("kubernetes").await.map_err(err)?);
+        }
         let host_ip = self.node_ip.to_string();
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let ctx = crate::env::EnvContext {
             pod_ip: pod_ip.to_string(),
             pod_ips: if pod_ip.is_empty() {
@@ -440,13 +449,7 @@ impl Shared {
             host_ips: vec![host_ip],
             node_name: self.config.node_name.clone(),
             service_env: crate::env::service_env_for_pod(pod, &services),
-            node_allocatable: BTreeMap::from([
-                ("cpu".to_string(), Quantity(cpus.to_string())),
-                (
-                    "memory".to_string(),
-                    Quantity(self.machine_memory.to_string()),
-                ),
-            ]),
+            node_allocatable: self.node_allocatable(),
         };
         crate::env::container_env(&self.client, pod, c, &ctx)
             .await
@@ -729,7 +732,23 @@ impl Shared {
             });
             return;
         }
-        let (tx, rx) = watch::channel(PodUpdate::Pod(Box::new(pod.clone())));
+        self.spawn_worker(
+            &mut workers,
+            uid,
+            pod.clone(),
+            PodUpdate::Pod(Box::new(pod)),
+        );
+    }
+
+    /// Starts pod `uid`'s worker with `first` as its first update.
+    fn spawn_worker(
+        self: &Arc<Self>,
+        workers: &mut HashMap<String, WorkerHandle>,
+        uid: String,
+        pod: Pod,
+        first: PodUpdate,
+    ) {
+        let (tx, rx) = watch::channel(first);
         let wake = Arc::new(Notify::new());
         workers.insert(uid, (tx, wake.clone()));
         tokio::spawn(Worker::new(self.clone(), pod, rx, wake).run());
@@ -754,13 +773,9 @@ impl Shared {
             return;
         };
         let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
-        if workers.contains_key(&uid) {
-            return;
+        if !workers.contains_key(&uid) {
+            self.spawn_worker(&mut workers, uid, pod, PodUpdate::Gone(grace));
         }
-        let (tx, rx) = watch::channel(PodUpdate::Gone(grace));
-        let wake = Arc::new(Notify::new());
-        workers.insert(uid, (tx, wake.clone()));
-        tokio::spawn(Worker::new(self.clone(), pod, rx, wake).run());
     }
 
     /// Whether probes run for container `id` of pod `uid`.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use k8s_openapi::api::core::v1::{Container, Pod, PodStatus};
+use k8s_openapi::api::core::v1::{Container, Pod};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 use serde_json::{json, Value};
@@ -100,11 +100,10 @@ fn termination_message(st: &api::ContainerStatus) -> String {
     String::new()
 }
 
-/// kubelet's container restart back-off: 10 s doubling to 5 min, forgotten after 10 min.
+/// kubelet's container restart back-off: 10 s doubling to 5 min, forgotten after 10 min
+/// (image pulls back off with the same numbers).
 const BACKOFF_INITIAL: Duration = Duration::from_secs(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
-/// The image pull back-off uses the same numbers.
-const PULL_BACKOFF_INITIAL: Duration = Duration::from_secs(10);
 /// How often configMap, secret, projected and downward API volumes are rewritten.
 const VOLUME_REFRESH: Duration = Duration::from_secs(60);
 /// How often a worker looks at its pod when nothing wakes it.
@@ -160,14 +159,12 @@ pub struct Worker {
     backoff: HashMap<String, Backoff>,
     pulls: HashMap<String, PullState>,
     config_errors: HashMap<String, (String, String)>,
-    reported: Option<PodStatus>,
     volumes: Option<crate::volumes::PodVolumes>,
     /// Set when the pod failed on the node (activeDeadlineSeconds): (reason, message).
     forced_failure: Option<(String, String)>,
     /// Termination messages of exited containers, read once.
     term_messages: std::sync::Mutex<HashMap<String, String>>,
     volumes_refreshed: Option<Instant>,
-    created_events: HashMap<String, String>,
 }
 
 fn ns_name(pod: &Pod) -> (String, String) {
@@ -245,12 +242,10 @@ impl Worker {
             backoff: HashMap::new(),
             pulls: HashMap::new(),
             config_errors: HashMap::new(),
-            reported: None,
             volumes: None,
             forced_failure: None,
             term_messages: std::sync::Mutex::new(HashMap::new()),
             volumes_refreshed: None,
-            created_events: HashMap::new(),
         }
     }
 
@@ -331,14 +326,28 @@ impl Worker {
         }
     }
 
-    /// A host-network pod's IP is the node's (the runtime reports none).
-    fn host_network_ip(&self) -> String {
+    /// The pod's IP as the runtime reports it for sandbox `id`; a host-network pod's
+    /// is the node's (the runtime reports none).
+    async fn sandbox_ip(&self, id: &str) -> Result<String, CriError> {
+        let st = self.sh.cri.pod_sandbox_status(id, false).await?;
+        let ip = st
+            .status
+            .and_then(|s| s.network)
+            .map(|n| n.ip)
+            .unwrap_or_default();
         let host = self.pod.spec.as_ref().and_then(|s| s.host_network) == Some(true);
-        if host {
+        Ok(if ip.is_empty() && host {
             self.sh.node_ip.to_string()
         } else {
-            String::new()
-        }
+            ip
+        })
+    }
+
+    /// Records an event about the pod (its container `container` when given).
+    fn event(&self, container: Option<&str>, type_: &str, reason: &str, message: String) {
+        self.sh
+            .events
+            .pod(&self.pod, container, type_, reason, message);
     }
 
     fn key(&self) -> String {
@@ -436,9 +445,7 @@ impl Worker {
                 true
             }
             Err(e) => {
-                self.sh
-                    .events
-                    .pod(&self.pod, None, "Warning", "FailedMount", e);
+                self.event(None, "Warning", "FailedMount", e);
                 self.config_errors
                     .insert(String::new(), ("ContainerCreating".into(), String::new()));
                 false
@@ -464,13 +471,7 @@ impl Worker {
                 return Ok(false);
             }
             if self.pod_ip.is_empty() {
-                let st = self.sh.cri.pod_sandbox_status(&s.id, false).await?;
-                self.pod_ip = st
-                    .status
-                    .and_then(|s| s.network)
-                    .map(|n| n.ip)
-                    .filter(|ip| !ip.is_empty())
-                    .unwrap_or_else(|| self.host_network_ip());
+                self.pod_ip = self.sandbox_ip(&s.id).await?;
             }
             return Ok(true);
         }
@@ -502,8 +503,7 @@ impl Worker {
                 }
             }
             if self.sandbox.is_some() {
-                self.sh.events.pod(
-                    &self.pod,
+                self.event(
                     None,
                     "Normal",
                     "SandboxChanged",
@@ -514,9 +514,7 @@ impl Worker {
         self.sandbox = None;
         self.pod_ip.clear();
         if let Err(e) = self.sh.prepare_pod_dirs(&self.pod).await {
-            self.sh
-                .events
-                .pod(&self.pod, None, "Warning", "FailedMount", e.clone());
+            self.event(None, "Warning", "FailedMount", e.clone());
             self.config_errors
                 .insert(String::new(), ("ContainerCreating".into(), e));
             return Ok(false);
@@ -527,13 +525,7 @@ impl Worker {
         let config = self.sh.sandbox_config(&self.pod, attempt);
         match self.sh.cri.run_pod_sandbox(config.clone(), "").await {
             Ok(id) => {
-                let st = self.sh.cri.pod_sandbox_status(&id, false).await?;
-                self.pod_ip = st
-                    .status
-                    .and_then(|s| s.network)
-                    .map(|n| n.ip)
-                    .filter(|ip| !ip.is_empty())
-                    .unwrap_or_else(|| self.host_network_ip());
+                self.pod_ip = self.sandbox_ip(&id).await?;
                 self.sh.write_etc_hosts(&self.pod, &self.pod_ip);
                 self.sandbox = Some((id, config));
                 self.config_errors.remove("");
@@ -542,9 +534,7 @@ impl Worker {
             Err(e) => {
                 let msg = format!("Failed to create pod sandbox: {}", cri_message(&e));
                 tracing::warn!(pod = %self.key(), error = %msg);
-                self.sh
-                    .events
-                    .pod(&self.pod, None, "Warning", "FailedCreatePodSandBox", msg);
+                self.event(None, "Warning", "FailedCreatePodSandBox", msg);
                 Ok(false)
             }
         }
@@ -578,8 +568,7 @@ impl Worker {
                     "DeadlineExceeded".into(),
                     "Pod was active on the node longer than the specified deadline".into(),
                 ));
-                self.sh.events.pod(
-                    &self.pod,
+                self.event(
                     None,
                     "Normal",
                     "DeadlineExceeded",
@@ -642,7 +631,7 @@ impl Worker {
                         match self.restart_wait(&c.name, &r, now) {
                             Some(w) => {
                                 info.entry(c.name.clone()).or_default().waiting =
-                                    Some(self.crash_loop(c, w));
+                                    Some(self.crash_loop(c));
                                 next = next.min(w);
                             }
                             None => self.start_container(c, r.attempt + 1, &mut info).await,
@@ -677,7 +666,7 @@ impl Worker {
                             match self.restart_wait(&c.name, &r, now) {
                                 Some(w) => {
                                     info.entry(c.name.clone()).or_default().waiting =
-                                        Some(self.crash_loop(c, w));
+                                        Some(self.crash_loop(c));
                                     next = next.min(w);
                                 }
                                 None => self.start_container(c, r.attempt + 1, &mut info).await,
@@ -756,6 +745,7 @@ impl Worker {
                     } else {
                         if !pull.backoff_reported {
                             pull.backoff_reported = true;
+                            // (a field, not self.event: self.pulls is borrowed)
                             self.sh.events.pod(
                                 &self.pod,
                                 Some(name),
@@ -808,8 +798,7 @@ impl Worker {
     async fn start_created(&mut self, c: &Container, r: &RuntimeContainer) {
         match self.sh.cri.start_container(&r.id).await {
             Ok(()) => {
-                self.sh.events.pod(
-                    &self.pod,
+                self.event(
                     Some(&c.name),
                     "Normal",
                     "Started",
@@ -836,8 +825,7 @@ impl Worker {
         if r.hash.is_empty() || r.hash == want {
             return;
         }
-        self.sh.events.pod(
-            &self.pod,
+        self.event(
             Some(&c.name),
             "Normal",
             "Killing",
@@ -893,15 +881,13 @@ impl Worker {
         None
     }
 
-    fn crash_loop(&self, c: &Container, wait: Duration) -> (String, String) {
+    fn crash_loop(&self, c: &Container) -> (String, String) {
         let (ns, name) = ns_name(&self.pod);
         let delay = self
             .backoff
             .get(&c.name)
             .map_or(BACKOFF_INITIAL, |b| b.delay);
-        let _ = wait;
-        self.sh.events.pod(
-            &self.pod,
+        self.event(
             Some(&c.name),
             "Warning",
             "BackOff",
@@ -936,6 +922,19 @@ impl Worker {
         if !self.ensure_image(c, &image, &sandbox_config).await {
             return;
         }
+        // A failure: kubelet's "Error: …" event and the waiting reason.
+        let failed = |this: &Self,
+                      info: &mut BTreeMap<String, ContainerInfo>,
+                      reason: &str,
+                      message: String| {
+            this.event(
+                Some(&c.name),
+                "Warning",
+                "Failed",
+                format!("Error: {message}"),
+            );
+            info.entry(c.name.clone()).or_default().waiting = Some((reason.into(), message));
+        };
         let config = match self
             .sh
             .container_config(&self.pod, c, attempt, &self.pod_ip, self.volumes.as_ref())
@@ -943,19 +942,11 @@ impl Worker {
         {
             Ok(config) => config,
             Err(message) => {
-                self.sh.events.pod(
-                    &self.pod,
-                    Some(&c.name),
-                    "Warning",
-                    "Failed",
-                    format!("Error: {message}"),
-                );
                 self.config_errors.insert(
                     c.name.clone(),
                     ("CreateContainerConfigError".into(), message.clone()),
                 );
-                info.entry(c.name.clone()).or_default().waiting =
-                    Some(("CreateContainerConfigError".into(), message));
+                failed(self, info, "CreateContainerConfigError", message);
                 return;
             }
         };
@@ -967,48 +958,23 @@ impl Worker {
             .await
         {
             Ok(id) => id,
-            Err(e) => {
-                let message = cri_message(&e);
-                self.sh.events.pod(
-                    &self.pod,
-                    Some(&c.name),
-                    "Warning",
-                    "Failed",
-                    format!("Error: {message}"),
-                );
-                info.entry(c.name.clone()).or_default().waiting =
-                    Some(("CreateContainerError".into(), message));
-                return;
-            }
+            Err(e) => return failed(self, info, "CreateContainerError", cri_message(&e)),
         };
-        self.sh.events.pod(
-            &self.pod,
+        self.event(
             Some(&c.name),
             "Normal",
             "Created",
             format!("Created container: {}", c.name),
         );
         if let Err(e) = self.sh.cri.start_container(&id).await {
-            let message = cri_message(&e);
-            self.sh.events.pod(
-                &self.pod,
-                Some(&c.name),
-                "Warning",
-                "Failed",
-                format!("Error: {message}"),
-            );
-            info.entry(c.name.clone()).or_default().waiting =
-                Some(("RunContainerError".into(), message));
-            return;
+            return failed(self, info, "RunContainerError", cri_message(&e));
         }
-        self.sh.events.pod(
-            &self.pod,
+        self.event(
             Some(&c.name),
             "Normal",
             "Started",
             format!("Started container {}", c.name),
         );
-        self.created_events.insert(c.name.clone(), id.clone());
         self.sh.container_started(&self.pod, c, &id, &self.pod_ip);
         if let Some(hook) = c.lifecycle.as_ref().and_then(|l| l.post_start.clone()) {
             if let Err(why) = self
@@ -1023,13 +989,7 @@ impl Worker {
                 )
                 .await
             {
-                self.sh.events.pod(
-                    &self.pod,
-                    Some(&c.name),
-                    "Warning",
-                    "FailedPostStartHook",
-                    why,
-                );
+                self.event(Some(&c.name), "Warning", "FailedPostStartHook", why);
                 let _ = self
                     .sh
                     .cri
@@ -1064,13 +1024,7 @@ impl Worker {
                     let msg = format!(
                         "Container image \"{image}\" is not present with pull policy of Never"
                     );
-                    self.sh.events.pod(
-                        &self.pod,
-                        Some(&c.name),
-                        "Warning",
-                        "ErrImageNeverPull",
-                        msg.clone(),
-                    );
+                    self.event(Some(&c.name), "Warning", "ErrImageNeverPull", msg.clone());
                     self.config_errors
                         .insert(c.name.clone(), ("ErrImageNeverPull".into(), msg));
                     return false;
@@ -1081,8 +1035,7 @@ impl Worker {
             _ => !present,
         };
         if !need_pull {
-            self.sh.events.pod(
-                &self.pod,
+            self.event(
                 Some(&c.name),
                 "Normal",
                 "Pulled",
@@ -1093,8 +1046,7 @@ impl Worker {
         }
         if let Some(p) = self.pulls.get(&c.name) {
             if p.retry_at.is_some_and(|t| Instant::now() < t) {
-                self.sh.events.pod(
-                    &self.pod,
+                self.event(
                     Some(&c.name),
                     "Normal",
                     "BackOff",
@@ -1103,8 +1055,7 @@ impl Worker {
                 return false;
             }
         }
-        self.sh.events.pod(
-            &self.pod,
+        self.event(
             Some(&c.name),
             "Normal",
             "Pulling",
@@ -1123,9 +1074,7 @@ impl Worker {
                     Ok(Some(i)) => format!(" Image size: {} bytes.", i.size),
                     _ => String::new(),
                 };
-                self.sh.events.pod(
-                    &self.pod,
-                    Some(&c.name),
+                self.event(Some(&c.name),
                     "Normal",
                     "Pulled",
                     format!("Successfully pulled image \"{image}\" in {took:.3?} ({took:.3?} including waiting).{size}"),
@@ -1136,11 +1085,8 @@ impl Worker {
             Err(e) => {
                 let raw = cri_message(&e);
                 let msg = format!("Failed to pull image \"{image}\": {raw}");
-                self.sh
-                    .events
-                    .pod(&self.pod, Some(&c.name), "Warning", "Failed", msg);
-                self.sh.events.pod(
-                    &self.pod,
+                self.event(Some(&c.name), "Warning", "Failed", msg);
+                self.event(
                     Some(&c.name),
                     "Warning",
                     "Failed",
@@ -1150,7 +1096,7 @@ impl Worker {
                 p.failures += 1;
                 p.just_failed = true;
                 p.backoff_reported = false;
-                let delay = (PULL_BACKOFF_INITIAL
+                let delay = (BACKOFF_INITIAL
                     * 2u32.saturating_pow(p.failures.saturating_sub(1).min(5)))
                 .min(BACKOFF_MAX);
                 p.retry_at = Some(Instant::now() + delay);
@@ -1237,7 +1183,6 @@ impl Worker {
         });
         let current = self.pod.status.clone().unwrap_or_default();
         if !status::differs(&current, &new) {
-            self.reported = Some(new);
             return;
         }
         // A strategic merge patch: conditions merge by type, so a condition another
@@ -1251,10 +1196,7 @@ impl Worker {
             .patch_status(&name, &PatchParams::default(), &Patch::Strategic(&patch))
             .await
         {
-            Ok(p) => {
-                self.pod.status = p.status;
-                self.reported = Some(new);
-            }
+            Ok(p) => self.pod.status = p.status,
             Err(e) => tracing::debug!(pod = %self.key(), error = %e, "updating pod status"),
         }
     }
