@@ -21,6 +21,7 @@
 //! target/release/node` (env `BERTH` = berth binary, `PODS` = 50, `IDLE_SECS` = 60,
 //! `SETTLE_SECS` = 10).
 
+use berth_kubelet::mounts::processes_mentioning;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -55,33 +56,6 @@ fn run(cmd: &mut Command) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Processes whose command line mentions `dir` (our server, agent, containerd, shims).
-fn processes_under(dir: &Path) -> Vec<i32> {
-    let needle = dir.to_string_lossy().into_owned();
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid as u32 == std::process::id() {
-            continue;
-        }
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            if String::from_utf8_lossy(&cmdline).contains(&needle) {
-                found.push(pid);
-            }
-        }
-    }
-    found
 }
 
 /// The node: a network namespace, a temp dir holding the server's (`s`) and the agent's
@@ -244,14 +218,14 @@ impl Node {
 
     /// Sum of the RSS of containerd's shims (one per pod sandbox) and how many run.
     fn shims_rss_mib(&self) -> (f64, usize) {
-        let shims: Vec<i32> = processes_under(&self.agent_dir())
+        let shims: Vec<u32> = processes_mentioning(&self.agent_dir())
             .into_iter()
             .filter(|pid| {
                 std::fs::read_to_string(format!("/proc/{pid}/comm"))
                     .is_ok_and(|c| c.starts_with("containerd-shim"))
             })
             .collect();
-        let sum = shims.iter().map(|p| rss_mib(*p as u32)).sum();
+        let sum = shims.iter().map(|p| rss_mib(*p)).sum();
         (sum, shims.len())
     }
 
@@ -269,11 +243,9 @@ impl Node {
         let from_file = std::fs::read_to_string(pidfile)
             .ok()
             .and_then(|s| s.trim().parse::<u32>().ok());
-        let candidates = from_file.into_iter().chain(
-            processes_under(&self.agent_dir())
-                .into_iter()
-                .map(|p| p as u32),
-        );
+        let candidates = from_file
+            .into_iter()
+            .chain(processes_mentioning(&self.agent_dir()));
         for pid in candidates {
             let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
             if comm.trim() == "containerd" && ppid(pid) == Some(agent) {
@@ -321,14 +293,7 @@ impl Drop for Node {
             self.dir = Some(dir);
             self.stop_sandboxes();
             let dir = self.dir.take().expect("temp dir");
-            for pid in processes_under(dir.path()) {
-                // SAFETY: kill(2) on a PID just found running with our temp dir in its argv.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-            std::thread::sleep(Duration::from_millis(500));
-            if let Err(e) = berth_kubelet::mounts::unmount_all_under(dir.path()) {
-                eprintln!("unmounting under {}: {e}", dir.path().display());
-            }
+            berth_kubelet::mounts::clean_up_under(dir.path());
             drop(dir);
         }
         remove_pod_cgroups(&self.uids.lock().unwrap_or_else(|e| e.into_inner()));

@@ -1,4 +1,5 @@
-//! Finding and removing the mounts a runtime left under a directory.
+//! Finding and removing what a runtime left under a directory: the processes started
+//! from it (containerd, shims) and the mounts below it.
 
 use std::ffi::CString;
 use std::io;
@@ -80,6 +81,45 @@ pub fn unmount_all_under(dir: &Path) -> io::Result<usize> {
         }
     }
     Ok(removed)
+}
+
+/// PIDs of the processes (but this one) whose command line mentions `dir`: the
+/// containerd and shims of a data dir.
+pub fn processes_mentioning(dir: &Path) -> Vec<u32> {
+    let needle = dir.as_os_str().as_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .parse::<u32>()
+                .ok()
+                .map(|pid| (pid, e.path()))
+        })
+        .filter(|(pid, _)| *pid != std::process::id())
+        .filter(|(_, path)| {
+            std::fs::read(path.join("cmdline"))
+                .is_ok_and(|c| !needle.is_empty() && c.windows(needle.len()).any(|w| w == needle))
+        })
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// Kills (SIGKILL, by PID) the processes started from `dir` and unmounts what is
+/// mounted below it: what a test or a benchmark does with a runtime's data dir when it
+/// is done, also after a failure.
+pub fn clean_up_under(dir: &Path) {
+    for pid in processes_mentioning(dir) {
+        // SAFETY: kill(2) of a PID just found running with `dir` in its command line.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    if let Err(e) = unmount_all_under(dir) {
+        eprintln!("unmounting under {}: {e}", dir.display());
+    }
 }
 
 #[cfg(test)]

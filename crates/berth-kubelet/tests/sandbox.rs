@@ -20,41 +20,14 @@ fn free_port() -> u16 {
         .expect("picking a free port")
 }
 
-/// Processes whose command line mentions `dir` (containerd, its shims).
-fn processes_under(dir: &Path) -> Vec<u32> {
-    let needle = dir.to_string_lossy().into_owned();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("reading /proc").flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            if String::from_utf8_lossy(&cmdline).contains(&needle) {
-                found.push(pid);
-            }
-        }
-    }
-    found
-}
-
 /// The test's temp dir. On drop (also when the test failed): kills shims still serving
 /// sandboxes from it, unmounts what is mounted below it, removes it.
 struct DataDir(Option<tempfile::TempDir>);
 
 impl Drop for DataDir {
     fn drop(&mut self) {
-        let Some(dir) = self.0.take() else { return };
-        for pid in processes_under(dir.path()) {
-            // SAFETY: kill(2); the PID was just found running with our dir in its argv.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-        }
-        std::thread::sleep(Duration::from_millis(200));
-        if let Err(e) = mounts::unmount_all_under(dir.path()) {
-            eprintln!("unmounting under {}: {e}", dir.path().display());
+        if let Some(dir) = self.0.take() {
+            berth_kubelet::mounts::clean_up_under(dir.path());
         }
     }
 }
@@ -225,13 +198,13 @@ async fn pod_sandbox_runs_with_a_locally_built_sandbox_image() {
     runtime.stop().await.expect("stopping containerd");
     assert!(!Path::new(&format!("/proc/{pid}")).exists());
     // The shim exits on its own once its last task is deleted.
-    let mut left = processes_under(&root);
+    let mut left = mounts::processes_mentioning(&root);
     for _ in 0..100 {
         if left.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        left = processes_under(&root);
+        left = mounts::processes_mentioning(&root);
     }
     assert!(left.is_empty(), "processes left: {left:?}");
     let mounts = mounts::mounts_under(&root).expect("reading mountinfo");

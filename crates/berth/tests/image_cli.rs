@@ -4,7 +4,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use berth_kubelet::containerd::{Containerd, ContainerdOptions};
 
@@ -13,27 +12,9 @@ struct DataDir(Option<tempfile::TempDir>);
 
 impl Drop for DataDir {
     fn drop(&mut self) {
-        let Some(dir) = self.0.take() else { return };
-        let needle = dir.path().to_string_lossy().into_owned();
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-                if String::from_utf8_lossy(&cmdline).contains(&needle) {
-                    let _ = Command::new("kill")
-                        .arg("-KILL")
-                        .arg(pid.to_string())
-                        .status();
-                }
-            }
+        if let Some(dir) = self.0.take() {
+            berth_kubelet::mounts::clean_up_under(dir.path());
         }
-        std::thread::sleep(Duration::from_millis(200));
-        let _ = berth_kubelet::mounts::unmount_all_under(dir.path());
     }
 }
 

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::node::{busybox_archive, node_tests_possible, NodeServer};
+use common::node::{busybox_archive, node_tests_possible, Kill, NodeServer};
 use common::{eventually, KUBECTL_OLD};
 use serde_json::Value;
 
@@ -835,13 +835,6 @@ fn image_pulled_from_a_local_registry_mirror() {
         ),
     )
     .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let _registry = Kill(
         node.in_ns("/usr/bin/docker-registry")
             .arg("serve")
@@ -933,13 +926,6 @@ fn berth_agent_joins_with_a_kubeconfig() {
     }
     let node = NodeServer::start(&["--disable-agent"]);
     let agent_dir = node.data_dir().join("a");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let _agent = Kill(
         node.in_ns(env!("CARGO_BIN_EXE_berth"))
             .args(["agent", "--kubeconfig"])
@@ -963,19 +949,7 @@ fn berth_agent_joins_with_a_kubeconfig() {
             .unwrap(),
     );
     assert!(
-        eventually(60, || {
-            let o = node.kubectl(
-                common::KUBECTL_NEW,
-                &[
-                    "get",
-                    "node",
-                    "worker-1",
-                    "-o",
-                    "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
-                ],
-            );
-            String::from_utf8_lossy(&o.stdout) == "True"
-        }),
+        node.node_ready("worker-1", 60),
         "worker-1 did not become Ready"
     );
     let n = node.kj(&["get", "node", "worker-1"]);
@@ -1144,13 +1118,6 @@ fn agent_on_an_existing_runtime_via_container_runtime_endpoint() {
         ),
     )
     .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     // On drop: its sandboxes are stopped through CRI first, then it is killed.
     struct Runtime(std::process::Child, std::path::PathBuf);
     impl Drop for Runtime {
@@ -1231,19 +1198,7 @@ fn agent_on_an_existing_runtime_via_container_runtime_endpoint() {
             .spawn()
             .unwrap(),
     );
-    assert!(eventually(60, || {
-        let o = node.kubectl(
-            common::KUBECTL_NEW,
-            &[
-                "get",
-                "node",
-                "ext-1",
-                "-o",
-                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
-            ],
-        );
-        String::from_utf8_lossy(&o.stdout) == "True"
-    }));
+    assert!(node.node_ready("ext-1", 60));
     // berth started no containerd of its own for this node.
     assert!(!node
         .data_dir()

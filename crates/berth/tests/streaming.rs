@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use berth_kubelet::containerd::{Containerd, ContainerdOptions};
 use berth_kubelet::cri::{api, CriClient};
+use berth_kubelet::images;
 use berth_kubelet::server::{self, ContainerRef, NodeBackend, StreamError};
-use berth_kubelet::{images, mounts};
 use common::Server;
 
 const PAUSE: &str = "berth.local/pause:3.10";
@@ -33,41 +33,14 @@ fn free_port() -> u16 {
         .expect("picking a free port")
 }
 
-/// Processes whose command line mentions `dir` (containerd's shims).
-fn processes_under(dir: &Path) -> Vec<u32> {
-    let needle = dir.to_string_lossy().into_owned();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("reading /proc").flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            if String::from_utf8_lossy(&cmdline).contains(&needle) {
-                found.push(pid);
-            }
-        }
-    }
-    found
-}
-
 /// The runtime's temp dir; on drop (also on failure) kills the shims started from it,
 /// unmounts what is mounted below it and removes it.
 struct DataDir(Option<tempfile::TempDir>);
 
 impl Drop for DataDir {
     fn drop(&mut self) {
-        let Some(dir) = self.0.take() else { return };
-        for pid in processes_under(dir.path()) {
-            // SAFETY: kill(2) of a PID just found running with our dir in its argv.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-        }
-        std::thread::sleep(Duration::from_millis(200));
-        if let Err(e) = mounts::unmount_all_under(dir.path()) {
-            eprintln!("unmounting under {}: {e}", dir.path().display());
+        if let Some(dir) = self.0.take() {
+            berth_kubelet::mounts::clean_up_under(dir.path());
         }
     }
 }

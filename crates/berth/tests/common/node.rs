@@ -19,13 +19,8 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 /// Whether this machine can run node tests (root + containerd + CNI plugins).
 pub fn node_tests_possible() -> bool {
     // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc_geteuid() } == 0;
+    let root = unsafe { libc::geteuid() } == 0;
     root && Path::new("/usr/bin/containerd").exists() && Path::new("/usr/lib/cni/bridge").exists()
-}
-
-extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
 }
 
 fn run(cmd: &mut Command) {
@@ -35,30 +30,6 @@ fn run(cmd: &mut Command) {
         "{cmd:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Processes whose command line mentions `dir` (containerd, its shims).
-pub fn processes_under(dir: &Path) -> Vec<u32> {
-    let needle = dir.to_string_lossy().into_owned();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("reading /proc").flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == std::process::id() {
-            continue;
-        }
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            if String::from_utf8_lossy(&cmdline).contains(&needle) {
-                found.push(pid);
-            }
-        }
-    }
-    found
 }
 
 /// A busybox image archive (sh, sleep, wget, nc, httpd, … as applets) named `name`,
@@ -102,6 +73,16 @@ pub fn busybox_archive(dir: &Path, name: &str) -> PathBuf {
         String::from_utf8_lossy(&o.stderr)
     );
     out
+}
+
+/// A child process killed (by PID) and reaped when dropped.
+pub struct Kill(pub Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// A node: `berth server` (control plane + agent) in its own network namespace.
@@ -217,21 +198,26 @@ impl NodeServer {
         }
         let name = self.name.clone();
         assert!(
-            eventually(60, || {
-                let o = self.kubectl(
-                    KUBECTL_NEW,
-                    &[
-                        "get",
-                        "node",
-                        &name,
-                        "-o",
-                        "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
-                    ],
-                );
-                String::from_utf8_lossy(&o.stdout) == "True"
-            }),
+            self.node_ready(&name, 60),
             "node {name} did not become Ready"
         );
+    }
+
+    /// Whether node `name` reports Ready=True within `secs`.
+    pub fn node_ready(&self, name: &str, secs: u64) -> bool {
+        eventually(secs, || {
+            let o = self.kubectl(
+                KUBECTL_NEW,
+                &[
+                    "get",
+                    "node",
+                    name,
+                    "-o",
+                    "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+                ],
+            );
+            String::from_utf8_lossy(&o.stdout) == "True"
+        })
     }
 
     /// Runs a kubectl binary inside the namespace with the admin kubeconfig.
@@ -328,7 +314,7 @@ impl NodeServer {
     pub fn restart_graceful(&mut self) {
         if let Some(mut c) = self.child.take() {
             // SAFETY: kill(2) on our own child's PID.
-            unsafe { libc_kill(c.id() as i32, 15) };
+            unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
             let _ = c.wait();
         }
         self.spawn();
@@ -368,24 +354,12 @@ impl Drop for NodeServer {
         self.kill9();
         let Some(dir) = self.dir.take() else { return };
         self.stop_sandboxes(dir.path());
-        for pid in processes_under(dir.path()) {
-            // SAFETY: kill(2) on a PID just found running with our data dir in its argv.
-            unsafe { libc_kill(pid as i32, 9) };
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        if let Err(e) = berth_kubelet::mounts::unmount_all_under(dir.path()) {
-            eprintln!("unmounting under {}: {e}", dir.path().display());
-        }
+        berth_kubelet::mounts::clean_up_under(dir.path());
         let _ = Command::new("ip")
             .args(["netns", "del", &self.netns])
             .status();
         drop(dir);
     }
-}
-
-extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
 }
 
 /// Stops and removes every pod sandbox of the containerd at `socket` (and the pods'
